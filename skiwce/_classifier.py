@@ -1,0 +1,544 @@
+"""IWCEClassifier: a scikit-learn estimator that builds and owns a skorch net."""
+
+import copy
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from torch import nn
+
+from ._net import BATCHINGS, IWCENet
+from .callbacks import IncrementalClassWeights
+from .functional import SCHEDULES, WEIGHT_STRATEGIES, check_class_weight, class_counts
+from .losses import FocalLoss, IWCELoss, LDAMLoss, LogitAdjustedLoss
+from .models import AUTO_MODULES, MODULES, size_kwargs
+
+__all__ = ["IWCEClassifier"]
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+}
+CRITERIA = {
+    "iwce": IWCELoss,
+    "focal": FocalLoss,
+    "ldam": LDAMLoss,
+    "logit_adjusted": LogitAdjustedLoss,
+}
+# Nested parameters set as ``<prefix>__<name>`` land in these dict parameters.
+_ROUTED = {
+    "module": "module_params",
+    "criterion": "criterion_params",
+    "optimizer": "optimizer_params",
+}
+
+
+class IWCEClassifier(ClassifierMixin, BaseEstimator):
+    """Neural-network classifier trained with incremental weighted cross entropy (IWCE).
+
+    Training starts as plain cross entropy and moves, epoch by epoch, to class-weighted cross
+    entropy: at 0-based epoch ``e`` the class weights are ``w(e) = alpha(e) * BW + (1 - alpha(e))``
+    with ``alpha(e) = min(1, exp((e - E_s) / T))``, ``BW`` the balanced weights
+    ``n / (C * n_c)`` of the training data and ``E_s`` by default the last epoch
+    ``max_epochs - 1``, where alpha is exactly 1. The loss is the plain mean over samples of
+    ``-w_{y_j} log p_{y_j}``. ``T -> 0`` gives plain cross entropy until the last epoch;
+    ``T = inf`` gives static weighted cross entropy; ``class_weight=None`` gives plain cross
+    entropy.
+
+    The estimator builds a skorch ``NeuralNetClassifier`` in :meth:`fit` (``net_``) with
+    :class:`skiwce.IWCELoss` and :class:`skiwce.IncrementalClassWeights`; its history,
+    ``net_.history``, holds ``alpha`` and ``class_weight`` for every epoch.
+
+    Parameters
+    ----------
+    module : {"auto", "mlp", "cnn1d", "har", "resnet18"}, nn.Module class or instance, \
+            default="auto"
+        The network. ``"auto"`` picks :class:`~skiwce.models.MLP` for inputs
+        ``(n, features)``, :class:`~skiwce.models.HARNet` for ``(n, channels, length)`` and
+        :class:`~skiwce.models.ResNet18` for ``(n, channels, height, width)``. A class is sized
+        from the data through whichever of ``n_features``, ``in_channels``, ``input_length``,
+        ``input_shape`` and ``n_classes`` its ``__init__`` accepts; an instance is copied and used
+        as it is. It must return logits.
+    module_params : dict or None, default=None
+        Keyword arguments of the network, e.g. ``{"hidden_layer_sizes": (64,)}``. Also settable
+        one by one as ``module__<name>``, in ``set_params`` and in ``GridSearchCV`` grids.
+    T : float, default=20.0
+        Temperature of the exponential schedule, ``> 0``; ``inf`` is allowed.
+    schedule : {"exponential", "step", "linear", "constant"} or callable, default="exponential"
+        How alpha moves over the epochs; ``"step"`` with a switch epoch is deferred re-weighting
+        (DRW); a callable takes ``(epoch, n_epochs)`` and returns alpha in ``[0, 1]``.
+    switch_epoch : int, float or None, default=None
+        The epoch ``E_s`` from which alpha is 1: an int, or a float fraction of the last epoch.
+        None means the last epoch (80 % of it for ``"step"``).
+    class_weight : {"balanced", "effective_number"}, dict, array-like or None, \
+            default="balanced"
+        The target weights ``BW``: balanced ``n / (C * n_c)`` (the paper), class-balanced
+        effective-number weights (Cui et al.), costs per label (dict) or per class in the order
+        of ``classes_`` (array), or None for unit weights (plain cross entropy).
+    beta : float, default=0.999
+        Parameter of ``class_weight="effective_number"``.
+    normalize : {"prior", "sum"} or None, default="prior"
+        Rescaling of the weights at every epoch: ``"prior"`` keeps the expected weight of a
+        training sample at 1 (balanced weights already do, so the loss keeps the scale of cross
+        entropy); ``"sum"`` makes them sum to 1, the paper's literal reading; None leaves them.
+    criterion : {"iwce", "focal", "ldam", "logit_adjusted"} or IWCELoss subclass, default="iwce"
+        The loss. All take the scheduled class weights; ``"ldam"`` and ``"logit_adjusted"`` also
+        get the training class counts (``class_counts``). Use ``class_weight=None`` for their
+        unweighted forms.
+    criterion_params : dict or None, default=None
+        Keyword arguments of the loss (e.g. ``{"gamma": 2.0}`` for focal loss), also settable as
+        ``criterion__<name>``.
+    logit_adjustment : float, default=0.0
+        Post-hoc logit adjustment (Menon et al., 2021): :meth:`predict_proba` uses
+        ``logits - logit_adjustment * log(prior)``; 0 leaves the logits unchanged.
+    max_epochs : int, default=100
+        Number of epochs (``E + 1``).
+    batch_size : int, default=64
+        Mini-batch size.
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {"adam", "adamw", "sgd", "adagrad", "rmsprop"} or torch.optim.Optimizer class, \
+            default="adam"
+        The optimizer.
+    optimizer_params : dict or None, default=None
+        Keyword arguments of the optimizer (e.g. ``{"momentum": 0.9}``), also settable as
+        ``optimizer__<name>``.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra callbacks, e.g. ``skorch.callbacks.LRScheduler``; they are cloned at each fit.
+    validation_fraction : float or None, default=None
+        Fraction of the training data held out (stratified) to score balanced accuracy every
+        epoch (``valid_bacc`` in the history). The class weights are computed on the rest.
+    early_stopping : bool, default=False
+        Stop when ``valid_bacc`` has not improved for ``n_iter_no_change`` epochs and restore the
+        best epoch's parameters. Uses ``validation_fraction`` (0.1 if None). It watches balanced
+        accuracy, never the weighted validation loss, whose meaning moves with alpha.
+    n_iter_no_change : int, default=10
+        Patience of early stopping.
+    batching : {"tensor", "dataloader"}, default="tensor"
+        ``"tensor"`` makes tensors once per fit and slices batches from them (fast);
+        ``"dataloader"`` uses skorch's DataLoader. Both draw the same batches and give the same
+        result.
+    device : str or torch.device, default="cpu"
+        Where to train, e.g. ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling, dropout and the validation split. The
+        global torch random state of the caller is left as it was.
+    verbose : int, default=0
+        Print skorch's epoch log if > 0.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features (the size of the second axis of ``X``).
+    input_shape_ : tuple of int
+        Shape of one sample, ``X.shape[1:]``.
+    class_counts_ : ndarray of shape (n_classes,)
+        Training samples per class (after the validation split, if any).
+    net_ : skorch.NeuralNetClassifier
+        The fitted skorch net; ``net_.history`` holds the per-epoch log, ``net_.module_`` the
+        network.
+    n_iter_ : int
+        Number of epochs run.
+
+    See Also
+    --------
+    skiwce.IncrementalClassWeights : The schedule as a callback for your own skorch net.
+    skiwce.IWCELoss : The loss module.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skiwce import IWCEClassifier
+    >>> X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
+    >>> clf = IWCEClassifier(T=5.0, max_epochs=20, random_state=0).fit(X, y)
+    >>> clf.predict(X[:5])
+    array([0, 0, 0, 0, 1])
+    >>> clf.net_.history[-1, "alpha"]
+    1.0
+    """
+
+    _parameter_constraints = {
+        "module": [StrOptions({"auto", *MODULES}), nn.Module, type],
+        "module_params": [dict, None],
+        "T": [Interval(Real, 0, None, closed="neither"), Options(Real, {np.inf})],
+        "schedule": [StrOptions(set(SCHEDULES)), callable],
+        "switch_epoch": [
+            Interval(Integral, 0, None, closed="left"),
+            Interval(Real, 0, 1, closed="both"),
+            None,
+        ],
+        "class_weight": [StrOptions(set(WEIGHT_STRATEGIES)), dict, "array-like", None],
+        "beta": [Interval(Real, 0, 1, closed="left")],
+        "normalize": [StrOptions({"prior", "sum"}), None],
+        "criterion": [StrOptions(set(CRITERIA)), type],
+        "criterion_params": [dict, None],
+        "logit_adjustment": [Interval(Real, None, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "optimizer_params": [dict, None],
+        "callbacks": [list, None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "batching": [StrOptions(set(BATCHINGS))],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        module="auto",
+        module_params=None,
+        *,
+        T=20.0,
+        schedule="exponential",
+        switch_epoch=None,
+        class_weight="balanced",
+        beta=0.999,
+        normalize="prior",
+        criterion="iwce",
+        criterion_params=None,
+        logit_adjustment=0.0,
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        optimizer_params=None,
+        callbacks=None,
+        validation_fraction=None,
+        early_stopping=False,
+        n_iter_no_change=10,
+        batching="tensor",
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.module = module
+        self.module_params = module_params
+        self.T = T
+        self.schedule = schedule
+        self.switch_epoch = switch_epoch
+        self.class_weight = class_weight
+        self.beta = beta
+        self.normalize = normalize
+        self.criterion = criterion
+        self.criterion_params = criterion_params
+        self.logit_adjustment = logit_adjustment
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.callbacks = callbacks
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.batching = batching
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- parameters -------------------------------------------------------------------------
+
+    def set_params(self, **params):
+        """Set parameters; ``module__x``, ``criterion__x`` and ``optimizer__x`` update the
+        ``module_params``, ``criterion_params`` and ``optimizer_params`` dicts.
+
+        Returns
+        -------
+        self : IWCEClassifier
+        """
+        routed = {}
+        for key in list(params):
+            prefix, sep, name = key.partition("__")
+            if sep and prefix in _ROUTED:
+                routed.setdefault(_ROUTED[prefix], {})[name] = params.pop(key)
+        super().set_params(**params)
+        for attr, values in routed.items():
+            setattr(self, attr, {**(getattr(self, attr) or {}), **values})
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # -- building blocks ----------------------------------------------------------------------
+
+    def _module(self, input_shape, n_classes):
+        """The network class (or instance) and its keyword arguments."""
+        module, params = self.module, dict(self.module_params or {})
+        if isinstance(module, str):
+            name = module
+            if module == "auto":
+                name = AUTO_MODULES.get(len(input_shape) + 1)
+                if name is None:
+                    raise ValueError(
+                        'module="auto" handles X of 2, 3 or 4 dimensions; got '
+                        f"{len(input_shape) + 1}. Pass a module."
+                    )
+            module = MODULES[name]
+        if isinstance(module, nn.Module):
+            if params:
+                raise ValueError("module_params cannot be used with a module instance.")
+            return copy.deepcopy(module), {}
+        if not (isinstance(module, type) and issubclass(module, nn.Module)):
+            raise ValueError(
+                f"module must be one of {['auto', *MODULES]}, a torch.nn.Module subclass or an "
+                f"instance of one; got {module!r}."
+            )
+        return module, {**size_kwargs(module, input_shape, n_classes), **params}
+
+    def _criterion(self, counts):
+        crit = CRITERIA[self.criterion] if isinstance(self.criterion, str) else self.criterion
+        if not (isinstance(crit, type) and issubclass(crit, nn.Module)):
+            raise ValueError(
+                f"criterion must be one of {sorted(CRITERIA)} or a loss class; got "
+                f"{self.criterion!r}."
+            )
+        params = dict(self.criterion_params or {})
+        if "class_counts" in inspect.signature(crit).parameters:
+            params.setdefault("class_counts", np.maximum(counts, 1))
+        return crit, params
+
+    def _optimizer(self):
+        opt = OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str) else self.optimizer
+        if not (isinstance(opt, type) and issubclass(opt, torch.optim.Optimizer)):
+            raise ValueError(
+                f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer class; "
+                f"got {self.optimizer!r}."
+            )
+        return opt
+
+    def _callbacks(self, cost, n_classes, has_valid):
+        callbacks = [
+            (
+                "iwce",
+                IncrementalClassWeights(
+                    T=self.T,
+                    schedule=self.schedule,
+                    switch_epoch=self.switch_epoch,
+                    class_weight=cost,
+                    beta=self.beta,
+                    normalize=self.normalize,
+                    classes=np.arange(n_classes),
+                ),
+            )
+        ]
+        if has_valid:
+            callbacks.append(
+                (
+                    "valid_bacc",
+                    EpochScoring("balanced_accuracy", lower_is_better=False, name="valid_bacc"),
+                )
+            )
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_bacc",
+                        lower_is_better=False,
+                        patience=self.n_iter_no_change,
+                        load_best=True,
+                        sink=print if self.verbose else _silent,
+                    ),
+                )
+            )
+        for i, cb in enumerate(self.callbacks or []):
+            name, cb = cb if isinstance(cb, tuple) else (f"user_{i}", cb)
+            callbacks.append((name, clone(cb)))
+        return callbacks
+
+    # -- fit / predict ------------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, channels, length) or \
+                (n_samples, channels, height, width)
+            Training inputs; copied to float32, never modified.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights multiplying each sample's loss (e.g. from AdaBoost).
+
+        Returns
+        -------
+        self : IWCEClassifier
+        """
+        X, y = validate_data(self, X, y, allow_nd=True, dtype="numeric")
+        check_classification_targets(y)
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                f"IWCEClassifier needs samples of at least 2 classes in y; got 1 class "
+                f"({self.classes_[0]!r})."
+            )
+        self.input_shape_ = tuple(X.shape[1:])
+        cost = check_class_weight(self.class_weight, self.classes_)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+        module, module_kwargs = self._module(self.input_shape_, n_classes)
+        optimizer = self._optimizer()
+
+        rng = check_random_state(self.random_state)
+        torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
+        X = np.array(X, dtype=np.float32, order="C")  # a copy: the caller's array stays intact
+        y_enc = y_enc.astype(np.int64)
+
+        fraction = self.validation_fraction
+        if self.early_stopping and fraction is None:
+            fraction = 0.1
+        train_split, idx_train = None, np.arange(len(y_enc))
+        if fraction is not None:
+            idx_train, idx_valid = train_test_split(
+                idx_train, test_size=fraction, stratify=y_enc, random_state=split_seed
+            )
+            valid_X = self._net_input(X[idx_valid], _take(sample_weight, idx_valid))
+            train_split = predefined_split(Dataset(valid_X, y_enc[idx_valid]))
+        self.class_counts_ = class_counts(y_enc[idx_train], n_classes)
+        criterion, criterion_kwargs = self._criterion(self.class_counts_)
+
+        net = IWCENet(
+            module=module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            callbacks=self._callbacks(cost, n_classes, fraction is not None),
+            classes=np.arange(n_classes),
+            device=self.device,
+            verbose=self.verbose,
+            batching=self.batching,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(shuffle_seed),
+            callbacks__print_log__keys_ignored=["class_weight"],
+            **{f"module__{k}": v for k, v in module_kwargs.items()},
+            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
+            **{f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()},
+        )
+        X_train = self._net_input(X[idx_train], _take(sample_weight, idx_train))
+        with _seeded(torch_seed, self.device):
+            net.fit(X_train, y_enc[idx_train])
+        self.net_ = net
+        self.n_iter_ = len(net.history)
+        return self
+
+    @staticmethod
+    def _net_input(X, sample_weight):
+        return X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, allow_nd=True, dtype="numeric")
+        if tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
+                f"fitted on samples of shape {self.input_shape_}."
+            )
+        return np.array(X, dtype=np.float32, order="C")
+
+    def _logits(self, X):
+        X = self._validate_X(X)
+        logits = self.net_.forward(X, training=False, device="cpu")
+        logits = logits.detach().numpy().astype(np.float64)
+        if self.logit_adjustment:
+            prior = np.maximum(self.class_counts_, 1) / self.class_counts_.sum()
+            logits = logits - self.logit_adjustment * np.log(prior)
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities, the softmax of the network's (adjusted) logits.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in :meth:`fit`
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in :meth:`fit`
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._logits(X)
+        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in :meth:`fit`
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+
+def _take(a, idx):
+    return None if a is None else a[idx]
+
+
+def _silent(*args, **kwargs):
+    pass
+
+
+class _seeded:
+    """Seed torch's global generators for a block and restore the caller's state after it."""
+
+    def __init__(self, seed, device):
+        self.seed = seed
+        self.cuda = torch.device(device).type == "cuda" and torch.cuda.is_available()
+
+    def __enter__(self):
+        self._fork = torch.random.fork_rng(devices=None if self.cuda else [])
+        self._fork.__enter__()
+        torch.manual_seed(self.seed)
+        return self
+
+    def __exit__(self, *exc):
+        return self._fork.__exit__(*exc)

@@ -1,0 +1,166 @@
+"""The skorch net that :class:`skiwce.IWCEClassifier` builds: fast in-memory batching and
+per-sample weights on top of skorch's training loop."""
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset as SkorchDataset
+from torch.utils.data import Subset
+
+BATCHINGS = ("tensor", "dataloader")
+
+
+def _to_tensor(a):
+    if isinstance(a, torch.Tensor):
+        return a
+    a = np.asarray(a)
+    if not a.flags.writeable or not a.flags.c_contiguous:
+        a = np.array(a, order="C")  # torch warns on read-only arrays
+    return torch.from_numpy(a)
+
+
+def _in_memory_data(dataset):
+    """(X, y) of a skorch Dataset (or a Subset of one) as CPU tensors, X possibly a dict.
+
+    Returns None when the data is not held in memory as arrays (a custom torch Dataset, sparse
+    matrices, pandas objects), for which skorch's DataLoader path is used.
+    """
+    indices = None
+    if isinstance(dataset, Subset) and isinstance(dataset.dataset, SkorchDataset):
+        indices = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.int64)
+        dataset = dataset.dataset
+    if type(dataset) is not SkorchDataset:
+        return None
+
+    def convert(a):
+        if a is None:
+            return None
+        if not isinstance(a, (np.ndarray, torch.Tensor)):
+            raise TypeError
+        t = _to_tensor(a)
+        return t if indices is None else t.index_select(0, indices)
+
+    try:
+        X = dataset.X
+        if isinstance(X, Mapping):
+            X = {k: convert(v) for k, v in X.items()}
+        else:
+            X = convert(X)
+        return X, convert(dataset.y)
+    except TypeError:
+        return None
+
+
+class TensorBatches:
+    """Mini-batches by index slicing of tensors made once, with a seeded permutation per epoch.
+
+    With ``shuffle=True`` each epoch draws from ``generator`` exactly what a
+    :class:`~torch.utils.data.DataLoader` with that generator draws, so both paths see the same
+    batches and train to the same result (a test holds them to it).
+    """
+
+    def __init__(self, X, y, batch_size, shuffle=False, generator=None, device="cpu"):
+        self.device = torch.device(device)
+        self.X = self._place(X)
+        self.y = None if y is None else self._place(y)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+        first = next(iter(X.values())) if isinstance(X, Mapping) else X
+        self.n_samples = len(first)
+
+    def _place(self, t):
+        if isinstance(t, Mapping):
+            return {k: self._place(v) for k, v in t.items()}
+        if self.device.type == "cuda":
+            if _fits_on_device(t, self.device):
+                return t.to(self.device)
+            return t.pin_memory()
+        return t
+
+    def _take(self, t, idx):
+        if t is None:
+            return None
+        if isinstance(t, Mapping):
+            return {k: self._take(v, idx) for k, v in t.items()}
+        out = t[idx] if isinstance(idx, slice) else t.index_select(0, idx)
+        if out.device != self.device:
+            out = out.to(self.device, non_blocking=True)
+        return out
+
+    def __len__(self):
+        return (self.n_samples + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        n, bs = self.n_samples, self.batch_size
+        if self.shuffle:
+            # Draw what a DataLoader over a RandomSampler draws from the same generator: a base
+            # seed when the iterator is made, the permutation, and a second (empty-sliced)
+            # permutation that RandomSampler computes once the first is used up.
+            torch.empty((), dtype=torch.int64).random_(generator=self.generator)
+            perm = torch.randperm(n, generator=self.generator)
+            torch.randperm(n, generator=self.generator)
+            on_device = perm.to(_device_of(self.X))
+            for start in range(0, n, bs):
+                idx = on_device[start : start + bs]
+                yield self._take(self.X, idx), self._take(self.y, idx)
+        else:
+            for start in range(0, n, bs):
+                idx = slice(start, start + bs)
+                yield self._take(self.X, idx), self._take(self.y, idx)
+
+
+def _device_of(X):
+    return (next(iter(X.values())) if isinstance(X, Mapping) else X).device
+
+
+def _fits_on_device(t, device, fraction=0.5):
+    free, _ = torch.cuda.mem_get_info(device)
+    return t.element_size() * t.nelement() < fraction * free
+
+
+class IWCENet(NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` with sample weights and fast in-memory batching.
+
+    - ``X`` may be a dict ``{"X": X, "sample_weight": w}``: the module sees ``X`` only and the
+      criterion gets ``sample_weight=w`` (skorch's documented recipe for sample weights).
+    - ``batching="tensor"`` slices tensors made once per fit instead of collating samples through
+      a DataLoader, when the data are in-memory arrays; other data, and
+      ``batching="dataloader"``, use skorch's DataLoader path. Both give the same batches.
+    """
+
+    def __init__(self, *args, batching="tensor", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batching = batching
+
+    def infer(self, x, **fit_params):
+        if isinstance(x, Mapping) and "sample_weight" in x:
+            x = x["X"]
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(X, Mapping) and "sample_weight" in X:
+            y_true = y_true.to(y_pred.device)
+            sample_weight = X["sample_weight"].to(y_pred.device)
+            return self.criterion_(y_pred, y_true, sample_weight=sample_weight)
+        return super().get_loss(y_pred, y_true, X=X, training=training)
+
+    def get_iterator(self, dataset, training=False):
+        if self.batching not in BATCHINGS:
+            raise ValueError(f"batching must be one of {BATCHINGS}; got {self.batching!r}.")
+        data = _in_memory_data(dataset) if self.batching == "tensor" else None
+        if data is None:
+            return super().get_iterator(dataset, training=training)
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        return TensorBatches(
+            *data,
+            batch_size=batch_size,
+            shuffle=bool(kwargs.get("shuffle", False)) and training,
+            generator=kwargs.get("generator"),
+            device=self.device,
+        )

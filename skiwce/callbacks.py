@@ -1,0 +1,192 @@
+"""The skorch callback that moves the class weights of the loss from 1 to their target."""
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+from skorch.dataset import Dataset as SkorchDataset
+from torch.utils.data import Subset, TensorDataset
+
+from .functional import (
+    NORMALIZATIONS,
+    blend_class_weights,
+    check_class_weight,
+    check_schedule,
+    class_counts,
+    target_class_weights,
+)
+
+__all__ = ["IncrementalClassWeights"]
+
+
+def dataset_targets(dataset):
+    """Return the targets of a dataset as a NumPy array, without loading its inputs if possible.
+
+    Understands skorch's :class:`~skorch.dataset.Dataset`, :class:`~torch.utils.data.Subset`
+    (what skorch's ``ValidSplit`` returns) and :class:`~torch.utils.data.TensorDataset` (the last
+    tensor); any other dataset is iterated once, reading the second item of each sample.
+    """
+    if isinstance(dataset, Subset):
+        return dataset_targets(dataset.dataset)[np.asarray(dataset.indices)]
+    if isinstance(dataset, SkorchDataset):
+        y = dataset.y
+        if y is None:
+            raise ValueError("The training data has no targets (y is None).")
+    elif isinstance(dataset, TensorDataset):
+        y = dataset.tensors[-1]
+    else:
+        y = [dataset[i][1] for i in range(len(dataset))]
+        y = [t.item() if isinstance(t, torch.Tensor) else t for t in y]
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    return np.asarray(y)
+
+
+class IncrementalClassWeights(Callback):
+    """Schedule the class weights of a skorch net's loss, epoch by epoch (IWCE).
+
+    At the start of every epoch ``e`` (0-based) it computes ``alpha = schedule(e, n_epochs)`` and
+    the weights ``w = normalize(alpha * BW + (1 - alpha) * 1)``, where ``BW`` are the target
+    weights (by default the balanced weights ``n / (C * n_c)`` of the training split). It writes
+    ``w`` into the criterion's existing ``weight`` buffer in place, so the optimizer and its state
+    are untouched, and records ``alpha`` and ``class_weight`` (a list of floats) in
+    ``net.history``.
+
+    Use it with any skorch ``NeuralNetClassifier`` whose criterion has a ``weight`` buffer that
+    scales the per-class loss, such as :class:`skiwce.IWCELoss` (recommended: plain-mean reduction)
+    or :class:`torch.nn.CrossEntropyLoss` (which divides by the summed weights).
+
+    Parameters
+    ----------
+    T : float, default=20.0
+        Temperature of the ``"exponential"`` schedule, ``> 0``; ``inf`` gives static weighted cross
+        entropy, a tiny value plain cross entropy until the last epoch.
+    schedule : {"exponential", "step", "linear", "constant"} or callable, default="exponential"
+        How alpha moves; a callable takes ``(epoch, n_epochs)`` and returns alpha in ``[0, 1]``.
+        See :func:`skiwce.functional.check_schedule`.
+    switch_epoch : int, float or None, default=None
+        The epoch from which alpha is 1 (an int, or a float fraction of the last epoch). None: the
+        last epoch, or 80 % of it for ``"step"``.
+    class_weight : {"balanced", "effective_number"}, dict, array-like or None, default="balanced"
+        Target weights ``BW``: a strategy computed from the class counts of the training split, or
+        fixed costs per class (a dict keyed by the net's ``classes_`` or an array). None gives unit
+        weights, i.e. plain cross entropy whatever alpha.
+    beta : float, default=0.999
+        Parameter of ``"effective_number"``.
+    normalize : {"prior", "sum"} or None, default="prior"
+        How the weights are rescaled each epoch: ``"prior"`` keeps the expected weight of a
+        training sample at 1 (a no-op for balanced weights, so the loss keeps the scale of cross
+        entropy); ``"sum"`` makes the weights sum to 1 (the paper's literal reading); None leaves
+        them. See :func:`skiwce.functional.normalize_class_weights`.
+    n_epochs : int or None, default=None
+        Length of the schedule; None uses ``net.max_epochs``. The epoch index is the number of
+        epochs in ``net.history``, so warm-started training continues the schedule.
+    classes : array-like or None, default=None
+        The class labels; None uses ``net.classes_``. The targets must be indices into them.
+    criterion : str, default="criterion"
+        Name of the criterion whose ``weight`` is scheduled (``net.criterion_`` by default).
+
+    Attributes
+    ----------
+    class_counts_ : ndarray of shape (n_classes,)
+        Training samples per class, counted on the training split at the first epoch.
+    target_weights_ : ndarray of shape (n_classes,)
+        The target weights ``BW``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch import NeuralNetClassifier
+    >>> from torch import nn
+    >>> from skiwce import IncrementalClassWeights, IWCELoss
+    >>> X = np.random.RandomState(0).randn(60, 4).astype("float32")
+    >>> y = np.r_[np.zeros(50), np.ones(10)].astype("int64")
+    >>> net = NeuralNetClassifier(
+    ...     nn.Linear(4, 2), criterion=IWCELoss, max_epochs=3, train_split=None, verbose=0,
+    ...     callbacks=[IncrementalClassWeights(T=1.0)],
+    ... ).fit(X, y)
+    >>> [round(a, 3) for a in net.history[:, "alpha"]]
+    [0.135, 0.368, 1.0]
+    >>> net.history[-1, "class_weight"]
+    [0.6, 3.0]
+    """
+
+    def __init__(
+        self,
+        T=20.0,
+        schedule="exponential",
+        switch_epoch=None,
+        class_weight="balanced",
+        beta=0.999,
+        normalize="prior",
+        n_epochs=None,
+        classes=None,
+        criterion="criterion",
+    ):
+        self.T = T
+        self.schedule = schedule
+        self.switch_epoch = switch_epoch
+        self.class_weight = class_weight
+        self.beta = beta
+        self.normalize = normalize
+        self.n_epochs = n_epochs
+        self.classes = classes
+        self.criterion = criterion
+
+    def initialize(self):
+        if self.normalize not in (*NORMALIZATIONS, None):
+            raise ValueError(
+                f"normalize must be one of {NORMALIZATIONS} or None; got {self.normalize!r}."
+            )
+        self.schedule_ = check_schedule(self.schedule, T=self.T, switch_epoch=self.switch_epoch)
+        self.class_counts_ = None
+        self.target_weights_ = None
+        return self
+
+    def _classes(self, net):
+        if self.classes is not None:
+            return np.asarray(self.classes)
+        classes = getattr(net, "classes_", None)
+        if classes is None:
+            raise ValueError(
+                "IncrementalClassWeights needs the classes: pass classes=... or use a net that "
+                "has classes_ (e.g. skorch's NeuralNetClassifier)."
+            )
+        return np.asarray(classes)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # Counts are taken from the training split, known only at the first epoch.
+        self.class_counts_ = None
+        self.target_weights_ = None
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if self.class_counts_ is None:
+            classes = self._classes(net)
+            cost = check_class_weight(self.class_weight, classes)
+            counts = class_counts(dataset_targets(dataset_train), len(classes))
+            self.class_counts_ = counts
+            self.target_weights_ = target_class_weights(counts, cost, beta=self.beta)
+        n_epochs = self.n_epochs if self.n_epochs is not None else net.max_epochs
+        epoch = len(net.history) - 1
+        alpha = self.schedule_(epoch, n_epochs)
+        weights = blend_class_weights(
+            alpha, self.target_weights_, self.class_counts_, self.normalize
+        )
+        self._write_weights(net, weights)
+        net.history.record("alpha", alpha)
+        net.history.record("class_weight", [float(w) for w in weights])
+
+    def _write_weights(self, net, weights):
+        crit = getattr(net, self.criterion + "_")
+        current = getattr(crit, "weight", None)
+        if current is None:
+            # First use: create the buffer once; later epochs write into it in place.
+            device = next(iter(crit.buffers()), torch.empty(0, device=net.device)).device
+            crit.weight = torch.as_tensor(weights, dtype=torch.float32, device=device)
+            return
+        if current.shape != weights.shape:
+            raise ValueError(
+                f"The criterion's weight has shape {tuple(current.shape)} but there are "
+                f"{len(weights)} classes."
+            )
+        with torch.no_grad():
+            current.copy_(torch.as_tensor(weights, dtype=current.dtype))
