@@ -1,0 +1,382 @@
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.base import clone
+from sklearn.ensemble import AdaBoostClassifier
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import LRScheduler
+from torch import nn
+
+from skiwce import IWCEClassifier
+from skiwce.functional import balanced_weights
+from skiwce.models import CNN1D, MLP, HARNet, ResNet18
+
+FAST = {"max_epochs": 4, "batch_size": 32, "lr": 0.01, "random_state": 0}
+
+
+def histories_equal(a, b, key="train_loss", epochs=slice(None)):
+    return a.net_.history[epochs, key] == b.net_.history[epochs, key]
+
+
+class TestFit:
+    def test_learns_and_logs_schedule(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(T=2.0, max_epochs=15, lr=0.01, random_state=0).fit(X, y)
+        assert clf.score(X, y) > 0.8
+        assert clf.n_iter_ == 15
+        assert clf.net_.history[-1, "alpha"] == 1.0
+        counts = np.bincount(y)
+        assert clf.class_counts_.tolist() == counts.tolist()
+        np.testing.assert_allclose(
+            clf.net_.history[-1, "class_weight"], balanced_weights(counts), rtol=1e-12
+        )
+
+    def test_fitted_attributes(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(**FAST).fit(X, y)
+        assert clf.n_features_in_ == 8
+        assert clf.input_shape_ == (8,)
+        assert clf.classes_.tolist() == [0, 1, 2]
+        assert isinstance(clf.net_.module_, MLP)
+
+    def test_string_labels(self, imbalanced_data):
+        X, y = imbalanced_data
+        labels = np.array(["normal", "rare", "very rare"], dtype=object)[y]
+        clf = IWCEClassifier(**FAST).fit(X, labels)
+        assert set(clf.predict(X)) <= set(labels)
+        assert clf.classes_.tolist() == ["normal", "rare", "very rare"]
+        proba = clf.predict_proba(X)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        np.testing.assert_allclose(np.log(proba), clf.predict_log_proba(X), atol=1e-10)
+
+    def test_repeatable_and_leaves_global_rng_alone(self, imbalanced_data):
+        X, y = imbalanced_data
+        torch.manual_seed(123)
+        before = torch.get_rng_state()
+        a = IWCEClassifier(**FAST).fit(X, y)
+        assert torch.equal(torch.get_rng_state(), before)
+        b = IWCEClassifier(**FAST).fit(X, y)
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+        c = IWCEClassifier(**{**FAST, "random_state": 1}).fit(X, y)
+        assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+    def test_caller_arrays_untouched(self, imbalanced_data):
+        X, y = imbalanced_data
+        X_copy, y_copy = X.copy(), y.copy()
+        sw = np.ones(len(y))
+        X.flags.writeable = False
+        try:
+            clf = IWCEClassifier(**FAST).fit(X, y, sample_weight=sw)
+            clf.predict(X)
+        finally:
+            X.flags.writeable = True
+        np.testing.assert_array_equal(X, X_copy)
+        np.testing.assert_array_equal(y, y_copy)
+        assert np.all(sw == 1)
+
+    @pytest.mark.parametrize(
+        ("shape", "module", "expected"),
+        [
+            ((2, 16), "auto", HARNet),
+            ((2, 16), "cnn1d", CNN1D),
+            ((1, 6, 6), "auto", ResNet18),
+        ],
+    )
+    def test_nd_inputs(self, shape, module, expected):
+        rng = np.random.RandomState(0)
+        y = np.repeat([0, 1], [30, 10])
+        X = rng.randn(40, *shape).astype(np.float32)
+        params = {"width": 4} if expected is ResNet18 else None
+        clf = IWCEClassifier(module=module, module_params=params, **FAST).fit(X, y)
+        assert isinstance(clf.net_.module_, expected)
+        assert clf.predict_proba(X).shape == (40, 2)
+        with pytest.raises(ValueError, match="samples of shape"):
+            clf.predict(rng.randn(3, shape[0], *(d + 1 for d in shape[1:])))
+
+    def test_sequence_task_is_learned(self, sequence_data):
+        X, y = sequence_data
+        clf = IWCEClassifier(module="cnn1d", T=1.0, max_epochs=20, lr=0.01, random_state=0)
+        assert clf.fit(X, y).score(X, y) > 0.9
+
+    def test_custom_module_class_and_instance(self, imbalanced_data):
+        X, y = imbalanced_data
+
+        class Tiny(nn.Module):
+            def __init__(self, n_features, n_classes, hidden=4):
+                super().__init__()
+                self.body = nn.Sequential(
+                    nn.Linear(n_features, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+                )
+
+            def forward(self, X):
+                return self.body(X)
+
+        clf = IWCEClassifier(module=Tiny, module_params={"hidden": 3}, **FAST).fit(X, y)
+        assert clf.net_.module_.body[0].out_features == 3
+        instance = nn.Linear(8, 3)
+        weight = instance.weight.detach().clone()
+        clf = IWCEClassifier(module=instance, **FAST).fit(X, y)
+        assert clf.net_.module_ is not instance
+        assert torch.equal(instance.weight, weight)  # the parameter is not trained in place
+
+    def test_optimizers_and_callbacks(self, imbalanced_data):
+        X, y = imbalanced_data
+        sched = LRScheduler(policy="ExponentialLR", gamma=0.5)
+        clf = IWCEClassifier(
+            optimizer="adagrad", callbacks=[sched], **{**FAST, "lr": 0.1}
+        ).fit(X, y)
+        assert isinstance(clf.net_.optimizer_, torch.optim.Adagrad)
+        assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**4)
+        assert sched.get_params()["gamma"] == 0.5  # the user's callback was cloned, not used
+        assert not hasattr(sched, "lr_scheduler_")
+        clf = IWCEClassifier(optimizer=torch.optim.SGD, optimizer_params={"momentum": 0.9}, **FAST)
+        clf.fit(X, y)
+        assert clf.net_.optimizer_.param_groups[0]["momentum"] == 0.9
+
+    @pytest.mark.parametrize("criterion", ["focal", "ldam", "logit_adjusted"])
+    def test_other_criteria(self, imbalanced_data, criterion):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(criterion=criterion, **FAST).fit(X, y)
+        assert type(clf.net_.criterion_).__name__.lower().startswith(criterion.split("_")[0][:4])
+        assert np.isfinite(clf.net_.history[-1, "train_loss"])
+
+    def test_logit_adjustment_favours_rare_classes(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(class_weight=None, **FAST).fit(X, y)
+        plain = clf.predict_proba(X)
+        clf.set_params(logit_adjustment=1.0)
+        adjusted = clf.predict_proba(X)
+        assert adjusted[:, 2].mean() > plain[:, 2].mean()
+
+    def test_early_stopping_watches_balanced_accuracy(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(
+            early_stopping=True, n_iter_no_change=2, max_epochs=50, lr=0.05, random_state=0
+        ).fit(X, y)
+        assert "valid_bacc" in clf.net_.history[-1]
+        assert clf.n_iter_ < 50
+        assert clf.class_counts_.sum() == 270  # 10 % held out, stratified
+
+    def test_validation_fraction_only_scores(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(validation_fraction=0.2, **FAST).fit(X, y)
+        assert clf.n_iter_ == 4
+        assert all(0 <= v <= 1 for v in clf.net_.history[:, "valid_bacc"])
+
+    def test_verbose_prints_log(self, imbalanced_data, capsys):
+        X, y = imbalanced_data
+        IWCEClassifier(verbose=1, **{**FAST, "max_epochs": 2}).fit(X, y)
+        out = capsys.readouterr().out
+        assert "train_loss" in out and "alpha" in out and "class_weight" not in out
+
+
+class TestLimits:
+    def test_tiny_T_is_cross_entropy_but_last_epoch(self, imbalanced_data):
+        X, y = imbalanced_data
+        iwce = IWCEClassifier(T=1e-6, **FAST).fit(X, y)
+        ce = IWCEClassifier(class_weight=None, **FAST).fit(X, y)
+        assert iwce.net_.history[:-1, "alpha"] == [0.0, 0.0, 0.0]
+        assert histories_equal(iwce, ce, epochs=slice(0, 3))
+        assert iwce.net_.history[-1, "train_loss"] != ce.net_.history[-1, "train_loss"]
+
+    def test_infinite_T_is_static_wce(self, imbalanced_data):
+        X, y = imbalanced_data
+        iwce = IWCEClassifier(T=float("inf"), **FAST).fit(X, y)
+        wce = IWCEClassifier(schedule="constant", **FAST).fit(X, y)
+        assert histories_equal(iwce, wce)
+        np.testing.assert_array_equal(iwce.predict_proba(X), wce.predict_proba(X))
+        ce = IWCEClassifier(class_weight=None, **FAST).fit(X, y)
+        assert not histories_equal(iwce, ce)
+
+
+class TestBatching:
+    @pytest.mark.parametrize("validation_fraction", [None, 0.2])
+    def test_tensor_path_equals_dataloader_path(self, imbalanced_data, validation_fraction):
+        X, y = imbalanced_data
+        params = {**FAST, "validation_fraction": validation_fraction}
+        sw = np.linspace(0.5, 1.5, len(y))
+        fast = IWCEClassifier(batching="tensor", **params).fit(X, y, sample_weight=sw)
+        slow = IWCEClassifier(batching="dataloader", **params).fit(X, y, sample_weight=sw)
+        assert histories_equal(fast, slow)
+        np.testing.assert_array_equal(fast.predict_proba(X), slow.predict_proba(X))
+
+    def test_3d_and_odd_batch(self, sequence_data):
+        X, y = sequence_data
+        params = {**FAST, "batch_size": 7, "module": "cnn1d"}
+        fast = IWCEClassifier(batching="tensor", **params).fit(X, y)
+        slow = IWCEClassifier(batching="dataloader", **params).fit(X, y)
+        assert histories_equal(fast, slow)
+
+
+class TestSampleWeight:
+    def test_ones_equal_none(self, imbalanced_data):
+        X, y = imbalanced_data
+        a = IWCEClassifier(**FAST).fit(X, y)
+        b = IWCEClassifier(**FAST).fit(X, y, sample_weight=np.ones(len(y)))
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+    def test_weights_change_the_fit(self, imbalanced_data):
+        X, y = imbalanced_data
+        a = IWCEClassifier(**FAST).fit(X, y)
+        b = IWCEClassifier(**FAST).fit(X, y, sample_weight=np.where(y == 2, 5.0, 1.0))
+        assert b.predict_proba(X)[:, 2].mean() > a.predict_proba(X)[:, 2].mean()
+
+    def test_negative_rejected(self, imbalanced_data):
+        X, y = imbalanced_data
+        with pytest.raises(ValueError, match="Negative values in data"):
+            IWCEClassifier(**FAST).fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+class TestParams:
+    def test_module_dunder_routing(self):
+        clf = IWCEClassifier(module_params={"dropout": 0.1})
+        original = clf.module_params
+        clf.set_params(module__hidden_layer_sizes=(5,), optimizer__weight_decay=1e-4, T=3.0)
+        assert clf.module_params == {"dropout": 0.1, "hidden_layer_sizes": (5,)}
+        assert original == {"dropout": 0.1}  # a new dict, the old one untouched
+        assert clf.optimizer_params == {"weight_decay": 1e-4}
+        assert clf.T == 3.0
+        assert clone(clf).get_params() == clf.get_params()
+
+    def test_init_stores_only(self):
+        params = {"module": "nope", "T": -3, "schedule": "bad", "max_epochs": 0}
+        clf = IWCEClassifier(**params)
+        for k, v in params.items():
+            assert getattr(clf, k) == v
+
+
+class TestEcosystem:
+    def test_pipeline_and_grid_search(self, imbalanced_data):
+        X, y = imbalanced_data
+        pipe = make_pipeline(StandardScaler(), IWCEClassifier(**FAST))
+        grid = GridSearchCV(
+            pipe,
+            {
+                "iwceclassifier__T": [1.0, 10.0],
+                "iwceclassifier__module__hidden_layer_sizes": [(8,), (16,)],
+            },
+            cv=2,
+            scoring="balanced_accuracy",
+        ).fit(X, y)
+        assert len(grid.cv_results_["params"]) == 4
+        best = grid.best_estimator_[-1]
+        hidden = grid.best_params_["iwceclassifier__module__hidden_layer_sizes"]
+        assert best.net_.module_.net[1].out_features == hidden[0]
+
+    def test_cross_val_score(self, imbalanced_data):
+        X, y = imbalanced_data
+        scores = cross_val_score(
+            IWCEClassifier(**FAST), X, y, cv=StratifiedKFold(3), scoring="balanced_accuracy"
+        )
+        assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+
+    def test_imblearn_smote_pipeline(self, imbalanced_data):
+        X, y = imbalanced_data
+        pipe = make_imb_pipeline(SMOTE(random_state=0), IWCEClassifier(class_weight=None, **FAST))
+        pipe.fit(X, y)
+        assert pipe[-1].class_counts_.tolist() == [np.bincount(y).max()] * 3
+
+    def test_adaboost_over_the_net(self, imbalanced_data):
+        X, y = imbalanced_data
+        boost = AdaBoostClassifier(
+            estimator=IWCEClassifier(**FAST), n_estimators=3, random_state=0
+        ).fit(X, y)
+        assert len(boost.estimators_) >= 1
+        assert boost.score(X, y) > 0.5
+
+    @pytest.mark.parametrize("dumper", ["pickle", "joblib"])
+    def test_persistence_round_trip(self, imbalanced_data, dumper):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(**FAST).fit(X, y)
+        buf = io.BytesIO()
+        if dumper == "pickle":
+            pickle.dump(clf, buf)
+            buf.seek(0)
+            loaded = pickle.load(buf)
+        else:
+            joblib.dump(clf, buf)
+            buf.seek(0)
+            loaded = joblib.load(buf)
+        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+        assert loaded.net_.history[:, "alpha"] == clf.net_.history[:, "alpha"]
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("value", [np.nan, np.inf])
+    def test_non_finite_X(self, imbalanced_data, value):
+        X, y = imbalanced_data
+        X = X.copy()
+        X[3, 1] = value
+        with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+            IWCEClassifier(**FAST).fit(X, y)
+
+    def test_empty(self):
+        with pytest.raises(ValueError, match="0 sample"):
+            IWCEClassifier(**FAST).fit(np.zeros((0, 3)), np.zeros(0))
+
+    def test_one_class(self):
+        with pytest.raises(ValueError, match="at least 2 classes"):
+            IWCEClassifier(**FAST).fit(np.zeros((5, 3)), np.zeros(5))
+
+    def test_sparse(self, imbalanced_data):
+        X, y = imbalanced_data
+        with pytest.raises(TypeError, match="Sparse data was passed"):
+            IWCEClassifier(**FAST).fit(sp.csr_matrix(X), y)
+
+    def test_feature_count_at_predict(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(**FAST).fit(X, y)
+        with pytest.raises(ValueError, match="X has 7 features, but IWCEClassifier is expecting 8"):
+            clf.predict(X[:, :7])
+
+    @pytest.mark.parametrize("T", [0, -1.0, float("nan")])
+    def test_bad_T(self, imbalanced_data, T):
+        with pytest.raises(InvalidParameterError, match="The 'T' parameter of IWCEClassifier"):
+            IWCEClassifier(T=T).fit(*imbalanced_data)
+
+    def test_unknown_module_lists_valid(self, imbalanced_data):
+        with pytest.raises(InvalidParameterError, match="The 'module' parameter") as err:
+            IWCEClassifier(module="transformer").fit(*imbalanced_data)
+        assert all(f"'{name}'" in str(err.value) for name in ["auto", "mlp", "cnn1d", "har"])
+
+    def test_unknown_schedule_lists_valid(self, imbalanced_data):
+        with pytest.raises(InvalidParameterError, match="The 'schedule' parameter") as err:
+            IWCEClassifier(schedule="cosine").fit(*imbalanced_data)
+        assert all(f"'{name}'" in str(err.value) for name in ["exponential", "step", "linear"])
+
+    def test_class_weight_keys_not_labels(self, imbalanced_data):
+        with pytest.raises(ValueError, match=r"keys \[7\] that are not class labels"):
+            IWCEClassifier(class_weight={7: 2.0}, **FAST).fit(*imbalanced_data)
+
+    def test_module_class_not_a_module(self, imbalanced_data):
+        with pytest.raises(ValueError, match="torch.nn.Module subclass"):
+            IWCEClassifier(module=dict, **FAST).fit(*imbalanced_data)
+
+    def test_module_params_with_instance(self, imbalanced_data):
+        with pytest.raises(ValueError, match="module_params cannot be used"):
+            IWCEClassifier(module=nn.Linear(8, 3), module_params={"a": 1}).fit(*imbalanced_data)
+
+    def test_auto_needs_2_to_4_dims(self):
+        with pytest.raises(ValueError, match='module="auto" handles X of 2, 3 or 4'):
+            IWCEClassifier(**FAST).fit(np.zeros((4, 1, 1, 1, 1)), [0, 1, 0, 1])
+
+    def test_continuous_target(self, imbalanced_data):
+        X, _ = imbalanced_data
+        with pytest.raises(ValueError, match="Unknown label type"):
+            IWCEClassifier(**FAST).fit(X, np.linspace(0, 1, len(X)))
+
+    def test_unfitted(self):
+        from sklearn.exceptions import NotFittedError
+
+        with pytest.raises(NotFittedError):
+            IWCEClassifier().predict(np.zeros((2, 3)))
