@@ -19,7 +19,8 @@ def _as_prior(class_counts):
     counts = torch.as_tensor(np.asarray(class_counts, dtype=np.float64))
     if counts.ndim != 1 or len(counts) < 2 or not torch.all(counts > 0):
         raise ValueError(
-            f"class_counts must be one positive count per class (at least 2); got {class_counts!r}."
+            "class_counts must be one positive count per class (at least 2); got "
+            f"{class_counts!r}."
         )
     return counts / counts.sum()
 

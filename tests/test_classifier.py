@@ -132,9 +132,9 @@ class TestFit:
     def test_optimizers_and_callbacks(self, imbalanced_data):
         X, y = imbalanced_data
         sched = LRScheduler(policy="ExponentialLR", gamma=0.5)
-        clf = IWCEClassifier(
-            optimizer="adagrad", callbacks=[sched], **{**FAST, "lr": 0.1}
-        ).fit(X, y)
+        clf = IWCEClassifier(optimizer="adagrad", callbacks=[sched], **{**FAST, "lr": 0.1}).fit(
+            X, y
+        )
         assert isinstance(clf.net_.optimizer_, torch.optim.Adagrad)
         assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**4)
         assert sched.get_params()["gamma"] == 0.5  # the user's callback was cloned, not used
@@ -336,7 +336,9 @@ class TestBadInput:
     def test_feature_count_at_predict(self, imbalanced_data):
         X, y = imbalanced_data
         clf = IWCEClassifier(**FAST).fit(X, y)
-        with pytest.raises(ValueError, match="X has 7 features, but IWCEClassifier is expecting 8"):
+        with pytest.raises(
+            ValueError, match="X has 7 features, but IWCEClassifier is expecting 8"
+        ):
             clf.predict(X[:, :7])
 
     @pytest.mark.parametrize("T", [0, -1.0, float("nan")])

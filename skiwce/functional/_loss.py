@@ -1,6 +1,5 @@
 """The weighted cross-entropy loss with the paper's plain-mean reduction (pure PyTorch)."""
 
-import torch
 import torch.nn.functional as F
 
 REDUCTIONS = ("mean", "sum", "none", "weighted_mean")

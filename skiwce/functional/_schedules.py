@@ -26,8 +26,8 @@ def resolve_switch_epoch(switch_epoch, n_epochs, default=None):
     Examples
     --------
     >>> from skiwce.functional import resolve_switch_epoch
-    >>> resolve_switch_epoch(None, 200), resolve_switch_epoch(0.8, 201), resolve_switch_epoch(5, 10)
-    (199, 160, 5)
+    >>> resolve_switch_epoch(None, 200), resolve_switch_epoch(0.8, 201)
+    (199, 160)
     """
     last = n_epochs - 1
     if switch_epoch is None:
@@ -111,12 +111,7 @@ def linear_alpha(epoch, n_epochs, switch_epoch=None):
 
 
 def _check_T(T):
-    if (
-        isinstance(T, bool)
-        or not isinstance(T, numbers.Real)
-        or math.isnan(T)
-        or T <= 0
-    ):
+    if isinstance(T, bool) or not isinstance(T, numbers.Real) or math.isnan(T) or T <= 0:
         raise ValueError(f"T must be a float > 0 (inf allowed); got {T!r}.")
 
 

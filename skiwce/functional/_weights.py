@@ -37,8 +37,7 @@ def class_counts(y, n_classes):
         y = y.astype(np.int64)
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(
-            f"y must hold class indices in [0, {n_classes}); got values in "
-            f"[{y.min()}, {y.max()}]."
+            f"y must hold class indices in [0, {n_classes}); got values in [{y.min()}, {y.max()}]."
         )
     return np.bincount(y.astype(np.int64, copy=False), minlength=n_classes).astype(np.int64)
 

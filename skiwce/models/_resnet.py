@@ -60,7 +60,9 @@ class ResNet18(nn.Module):
             layers += [_BasicBlock(in_planes, planes, stride), _BasicBlock(planes, planes, 1)]
             in_planes = planes
         self.layers = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_planes, n_classes))
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_planes, n_classes)
+        )
 
     def forward(self, X):
         return self.head(self.layers(self.stem(X)))
