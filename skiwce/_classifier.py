@@ -2,6 +2,7 @@
 
 import copy
 import inspect
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -145,6 +146,10 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         result.
     device : str or torch.device, default="cpu"
         Where to train, e.g. ``"cuda"``.
+    n_threads : int or None, default=None
+        Torch's intra-op CPU threads during :meth:`fit` and prediction, restored afterwards;
+        None leaves torch's setting. joblib's default (loky) workers already limit torch to
+        ``cores // n_jobs`` threads; set ``n_threads=1`` for Dask workers or threads.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, dropout and the validation split. The
         global torch random state of the caller is left as it was.
@@ -166,6 +171,9 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         network.
     n_iter_ : int
         Number of epochs run.
+    interrupted_ : bool
+        Whether training was stopped by ``KeyboardInterrupt`` (Ctrl-C). As in skorch, the fit
+        then returns with the parameters of the last completed batch, and warns.
 
     See Also
     --------
@@ -211,6 +219,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "batching": [StrOptions(set(BATCHINGS))],
         "device": [str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -240,6 +249,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         n_iter_no_change=10,
         batching="tensor",
         device="cpu",
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -265,6 +275,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.batching = batching
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -468,10 +479,18 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
         X_train = self._net_input(X[idx_train], _take(sample_weight, idx_train))
-        with _seeded(torch_seed, self.device):
+        with _seeded(torch_seed, self.device), _torch_threads(self.n_threads):
             net.fit(X_train, y_enc[idx_train])
         self.net_ = net
         self.n_iter_ = len(net.history)
+        self.interrupted_ = bool(getattr(net, "interrupted_", False))
+        if self.interrupted_:
+            warnings.warn(
+                f"{type(self).__name__}.fit was interrupted after {self.n_iter_} of "
+                f"{self.max_epochs} epochs; the model keeps the parameters reached so far.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self
 
     @staticmethod
@@ -490,7 +509,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         X = self._validate_X(X)
-        logits = self.net_.forward(X, training=False, device="cpu")
+        with _torch_threads(self.n_threads):
+            logits = self.net_.forward(X, training=False, device="cpu")
         logits = logits.detach().numpy().astype(np.float64)
         if self.logit_adjustment:
             prior = np.maximum(self.class_counts_, 1) / self.class_counts_.sum()
@@ -547,6 +567,22 @@ def _take(a, idx):
 
 def _silent(*args, **kwargs):
     pass
+
+
+class _torch_threads:
+    """Set torch's intra-op thread count for a block (if n is not None), then restore it."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self._before = torch.get_num_threads()
+        if self.n is not None:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        if self.n is not None:
+            torch.set_num_threads(self._before)
 
 
 class _seeded:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset as SkorchDataset
 from torch.utils.data import Subset
 
@@ -134,6 +135,19 @@ class IWCENet(NeuralNetClassifier):
     def __init__(self, *args, batching="tensor", **kwargs):
         super().__init__(*args, **kwargs)
         self.batching = batching
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # skorch swallows KeyboardInterrupt after this returns; remember that it happened.
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            # skorch's EarlyStopping stops training by raising KeyboardInterrupt too.
+            self.interrupted_ = not any(
+                isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+                for _, cb in self.callbacks_
+            )
+            raise
 
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping) and "sample_weight" in x:

@@ -382,3 +382,27 @@ class TestBadInput:
 
         with pytest.raises(NotFittedError):
             IWCEClassifier().predict(np.zeros((2, 3)))
+
+
+class TestRuntime:
+    def test_n_threads_is_restored(self, imbalanced_data):
+        before = torch.get_num_threads()
+        clf = IWCEClassifier(n_threads=1, **FAST).fit(*imbalanced_data)
+        clf.predict(imbalanced_data[0])
+        assert torch.get_num_threads() == before
+
+    def test_keyboard_interrupt_keeps_a_usable_model(self, imbalanced_data):
+        from skorch.callbacks import Callback
+
+        class Interrupt(Callback):
+            def on_epoch_end(self, net, **kwargs):
+                if len(net.history) == 2:
+                    raise KeyboardInterrupt
+
+        X, y = imbalanced_data
+        clf = IWCEClassifier(callbacks=[Interrupt()], **FAST)
+        with pytest.warns(UserWarning, match="interrupted after 2 of 4 epochs"):
+            clf.fit(X, y)
+        assert clf.interrupted_ and clf.n_iter_ == 2
+        assert clf.predict(X).shape == y.shape
+        assert not IWCEClassifier(**FAST).fit(X, y).interrupted_
