@@ -19,7 +19,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._net import BATCHINGS, IWCENet
+from ._net import BATCHINGS, PRECISIONS, IWCENet
 from .callbacks import IncrementalClassWeights
 from .functional import SCHEDULES, WEIGHT_STRATEGIES, check_class_weight, class_counts
 from .losses import FocalLoss, IWCELoss, LDAMLoss, LogitAdjustedLoss
@@ -144,6 +144,15 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         ``"tensor"`` makes tensors once per fit and slices batches from them (fast);
         ``"dataloader"`` uses skorch's DataLoader. Both draw the same batches and give the same
         result.
+    precision : {"auto", "32", "bf16"}, default="auto"
+        ``"bf16"`` runs the network under bfloat16 autocast (the loss and the returned
+        probabilities stay fp32); ``"auto"`` uses it on CUDA devices that support it and fp32
+        elsewhere.
+    channels_last : "auto" or bool, default="auto"
+        Keep image batches and the network in channels-last memory layout; ``"auto"`` does so
+        for 4-D inputs on CUDA.
+    compile : bool, default=False
+        Compile the network with ``torch.compile`` (pays off for long runs on a GPU).
     device : str or torch.device, default="cpu"
         Where to train, e.g. ``"cuda"``.
     n_threads : int or None, default=None
@@ -218,6 +227,9 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "batching": [StrOptions(set(BATCHINGS))],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "channels_last": [StrOptions({"auto"}), "boolean"],
+        "compile": ["boolean"],
         "device": [str, torch.device],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
@@ -248,6 +260,9 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         early_stopping=False,
         n_iter_no_change=10,
         batching="tensor",
+        precision="auto",
+        channels_last="auto",
+        compile=False,
         device="cpu",
         n_threads=None,
         random_state=None,
@@ -274,6 +289,9 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.batching = batching
+        self.precision = precision
+        self.channels_last = channels_last
+        self.compile = compile
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -471,6 +489,13 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             device=self.device,
             verbose=self.verbose,
             batching=self.batching,
+            precision=self.precision,
+            channels_last=(
+                len(self.input_shape_) == 3 and torch.device(self.device).type == "cuda"
+                if self.channels_last == "auto"
+                else self.channels_last
+            ),
+            compile=self.compile,
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(shuffle_seed),
             callbacks__print_log__keys_ignored=["class_weight"],

@@ -11,6 +11,18 @@ from skorch.dataset import Dataset as SkorchDataset
 from torch.utils.data import Subset
 
 BATCHINGS = ("tensor", "dataloader")
+PRECISIONS = ("auto", "32", "bf16")
+
+
+def resolve_precision(precision, device):
+    """``"auto"`` is bf16 on a CUDA device that supports it, else fp32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}.")
+    if precision == "auto":
+        device = torch.device(device)
+        cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        return "bf16" if cuda_bf16 else "32"
+    return precision
 
 
 def _to_tensor(a):
@@ -62,8 +74,12 @@ class TensorBatches:
     batches and train to the same result (a test holds them to it).
     """
 
-    def __init__(self, X, y, batch_size, shuffle=False, generator=None, device="cpu"):
+    def __init__(
+        self, X, y, batch_size, shuffle=False, generator=None, device="cpu", channels_last=False
+    ):
         self.device = torch.device(device)
+        if channels_last:
+            X = _channels_last(X)
         self.X = self._place(X)
         self.y = None if y is None else self._place(y)
         self.batch_size = batch_size
@@ -113,6 +129,15 @@ class TensorBatches:
                 yield self._take(self.X, idx), self._take(self.y, idx)
 
 
+def _channels_last(X):
+    """Images (4-D tensors, also inside a dict) in channels-last memory layout."""
+    if isinstance(X, Mapping):
+        return {k: _channels_last(v) for k, v in X.items()}
+    if isinstance(X, torch.Tensor) and X.ndim == 4:
+        return X.contiguous(memory_format=torch.channels_last)
+    return X
+
+
 def _device_of(X):
     return (next(iter(X.values())) if isinstance(X, Mapping) else X).device
 
@@ -130,11 +155,23 @@ class IWCENet(NeuralNetClassifier):
     - ``batching="tensor"`` slices tensors made once per fit instead of collating samples through
       a DataLoader, when the data are in-memory arrays; other data, and
       ``batching="dataloader"``, use skorch's DataLoader path. Both give the same batches.
+    - ``precision="bf16"`` runs the forward pass under bf16 autocast (logits and loss in fp32);
+      ``"auto"`` picks it on CUDA devices that support it.
+    - ``channels_last=True`` keeps the module and 4-D inputs in channels-last memory layout,
+      which tensor cores prefer for convolutions.
     """
 
-    def __init__(self, *args, batching="tensor", **kwargs):
+    def __init__(self, *args, batching="tensor", precision="32", channels_last=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.batching = batching
+        self.precision = precision
+        self.channels_last = channels_last
+
+    def initialize_module(self):
+        super().initialize_module()
+        if self.channels_last:
+            self.module_ = self.module_.to(memory_format=torch.channels_last)
+        return self
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch swallows KeyboardInterrupt after this returns; remember that it happened.
@@ -152,7 +189,14 @@ class IWCENet(NeuralNetClassifier):
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping) and "sample_weight" in x:
             x = x["X"]
-        return super().infer(x, **fit_params)
+        if self.channels_last:
+            x = _channels_last(x)
+        precision = resolve_precision(self.precision, self.device)
+        if precision == "32":
+            return super().infer(x, **fit_params)
+        with torch.autocast(device_type=torch.device(self.device).type, dtype=torch.bfloat16):
+            logits = super().infer(x, **fit_params)
+        return logits.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if isinstance(X, Mapping) and "sample_weight" in X:
@@ -177,4 +221,5 @@ class IWCENet(NeuralNetClassifier):
             shuffle=bool(kwargs.get("shuffle", False)) and training,
             generator=kwargs.get("generator"),
             device=self.device,
+            channels_last=self.channels_last,
         )

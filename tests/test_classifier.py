@@ -406,3 +406,26 @@ class TestRuntime:
         assert clf.interrupted_ and clf.n_iter_ == 2
         assert clf.predict(X).shape == y.shape
         assert not IWCEClassifier(**FAST).fit(X, y).interrupted_
+
+    def test_bf16_autocast_on_cpu(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(precision="bf16", **FAST).fit(X, y)
+        assert np.isfinite(clf.net_.history[-1, "train_loss"])
+        logits = clf.net_.forward(X[:4])
+        assert logits.dtype == torch.float32
+        fp32 = IWCEClassifier(precision="auto", **FAST).fit(X, y)  # "auto" is fp32 on CPU
+        assert fp32.net_.history[:, "train_loss"] != clf.net_.history[:, "train_loss"]
+        assert fp32.net_.history[:, "train_loss"] == (
+            IWCEClassifier(precision="32", **FAST).fit(X, y).net_.history[:, "train_loss"]
+        )
+
+    def test_channels_last_images(self):
+        rng = np.random.RandomState(0)
+        X = rng.rand(24, 3, 8, 8).astype(np.float32)
+        y = np.repeat([0, 1], 12)
+        params = {**FAST, "module": "resnet18", "module_params": {"width": 4}}
+        cl = IWCEClassifier(channels_last=True, **params).fit(X, y)
+        conv = cl.net_.module_.stem[0].weight
+        assert conv.is_contiguous(memory_format=torch.channels_last)
+        plain = IWCEClassifier(channels_last=False, **params).fit(X, y)
+        np.testing.assert_allclose(cl.predict_proba(X), plain.predict_proba(X), atol=1e-4)
