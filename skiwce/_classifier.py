@@ -196,7 +196,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
     >>> X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
     >>> clf = IWCEClassifier(T=5.0, max_epochs=20, random_state=0).fit(X, y)
     >>> clf.predict(X[:5])
-    array([0, 0, 0, 0, 1])
+    array([1, 0, 0, 0, 0])
     >>> clf.net_.history[-1, "alpha"]
     1.0
     """

@@ -52,9 +52,7 @@ def _check_train_counts(train_counts):
         )
     for count in counts:
         if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
-            raise ValueError(
-                f"train_counts must hold integers >= 1; got {train_counts!r}."
-            )
+            raise ValueError(f"train_counts must hold integers >= 1; got {train_counts!r}.")
     return np.asarray(counts, dtype=np.int64)
 
 
@@ -76,11 +74,11 @@ def make_paper_quantiles(
     test set keeps its balanced classes (about ``n_test / 3`` rows each).
 
     The pool starts at ``3 * max(train_counts)`` rows (Taherkhani's 3000) and grows by 5 % of
-    that size until every class has at least its requested count, so the counts are always exact.
-    This departs from Taherkhani, who deletes a fixed 200/500 rows and ends with about 800/500/1000;
-    the paper reports 800/400/1000. With the default ``random_state=1`` a 3000-row pool holds only
-    996 rows of the third class, so the default data are not Taherkhani's rows. The row order of
-    the pool is kept.
+    that size until every class has at least its requested count, so the counts are always
+    exact. This departs from Taherkhani, who deletes a fixed 200/500 rows and ends with about
+    800/500/1000; the paper reports 800/400/1000. With the default ``random_state=1`` a 3000-row
+    pool holds only 996 rows of the third class, so the default data are not Taherkhani's rows.
+    The row order of the pool is kept.
 
     Parameters
     ----------

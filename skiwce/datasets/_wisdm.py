@@ -30,11 +30,12 @@ malformed: it is skipped and counted in ``n_skipped``. Blank lines are not recor
 
 Windowing: the valid records, in file order, are grouped into contiguous runs of one
 (user, activity) pair; each run is cut into windows of ``window`` records with hop ``step``
-(leftover records at a run's end are dropped). A window never crosses a change of user or
-activity, so its label is the activity of all its records (the usual recipe labels windows that
-cross a change with their mode instead). Timestamps are not used: a gap in time inside a run does
-not split it. The paper's window is illegible; 80 records (4 s) with step 40 is the common
-1-D CNN choice for this file (Ackermann's Keras tutorial).
+(leftover records at a run's end are dropped); a skipped record does not split a run. A window
+never crosses a change of user or activity, so its label is the activity of all its records
+(the usual recipe labels windows that cross a change with their mode instead). Timestamps are
+not used: a gap in time inside a run does not split it. The paper's window is illegible; 80
+records (4 s) with step 40 is the common 1-D CNN choice for this file (Ackermann's Keras
+tutorial).
 """
 
 
@@ -45,15 +46,10 @@ def _check_window(window, step):
     return int(window), int(step)
 
 
-def _count_records(raw):
-    """Number of non-blank records in bytes whose records end with a line break."""
-    chars = np.frombuffer(raw, dtype=np.uint8)
-    chars = chars[(chars != ord(" ")) & (chars != ord("\t"))]
-    if chars.size == 0:
-        return 0
-    is_break = chars == ord("\n")
-    # A record starts at a non-break character that follows a break (or opens the text).
-    return int(np.count_nonzero(~is_break[1:] & is_break[:-1]) + (not is_break[0]))
+def _per_line_count(chars, byte, ends):
+    """How many times ``byte`` occurs in each line (lines end at the indices ``ends``)."""
+    positions = np.flatnonzero(chars == ord(byte))
+    return np.bincount(np.searchsorted(ends, positions), minlength=len(ends))
 
 
 def _parse_records(raw):
@@ -62,11 +58,21 @@ def _parse_records(raw):
     for end in (b";", b"\r", b"\n"):
         raw = raw.replace(b"," + end, end)
     raw = raw.replace(b"\r", b"\n").replace(b";", b"\n")
-    n_records = _count_records(raw)
-    if n_records == 0:
-        return None, 0
+    if not raw.endswith(b"\n"):
+        raw += b"\n"
+    chars = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(chars == ord("\n"))
+    lengths = np.diff(ends, prepend=-1) - 1  # without the line break
+    spaces = _per_line_count(chars, " ", ends) + _per_line_count(chars, "\t", ends)
+    n_records = int(np.count_nonzero(lengths > spaces))  # blank lines are not records
+    # Only lines of six fields go to the CSV parser, which would otherwise guess an index
+    # column from a long first line; the others are malformed records.
+    six_fields = _per_line_count(chars, ",", ends) == 5
+    if not six_fields.any():
+        return None, n_records
+    kept = chars[np.repeat(six_fields, lengths + 1)].tobytes()
     frame = pd.read_csv(
-        io.BytesIO(raw),
+        io.BytesIO(kept),
         header=None,
         names=_COLUMNS,
         dtype={"activity": object},
@@ -74,7 +80,7 @@ def _parse_records(raw):
         keep_default_na=False,
         na_values=[""],
         skipinitialspace=True,
-        on_bad_lines="skip",  # a record with more than six fields; counted below
+        skip_blank_lines=False,
         low_memory=False,
         encoding="utf-8",
         encoding_errors="replace",
@@ -86,8 +92,10 @@ def _parse_records(raw):
         if not pd.api.types.is_numeric_dtype(series):
             series = pd.to_numeric(series.astype(object).str.strip(), errors="coerce")
         values[column] = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    activity = frame["activity"].astype(object)
-    activity = activity.where(activity.notna(), "").astype(str).str.strip().to_numpy(object)
+    # Strip the few distinct names rather than every record's; a missing name becomes "".
+    codes, names = pd.factorize(frame["activity"])
+    names = np.array([str(name).strip() for name in names] + [""], dtype=object)
+    activity = names[codes]  # code -1 (missing) picks the trailing ""
     user = values["user"]
     valid = np.isfinite(user) & (np.mod(user, 1) == 0) & (activity != "")
     for column in ("timestamp", "x", "y", "z"):
