@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -23,7 +24,7 @@ from ._net import BATCHINGS, PRECISIONS, IWCENet
 from .callbacks import IncrementalClassWeights
 from .functional import SCHEDULES, WEIGHT_STRATEGIES, check_class_weight, class_counts
 from .losses import FocalLoss, IWCELoss, LDAMLoss, LogitAdjustedLoss
-from .models import AUTO_MODULES, MODULES, size_kwargs
+from .models import AUTO_MODULES, MODULE_NDIMS, MODULES, size_kwargs
 
 __all__ = ["IWCEClassifier"]
 
@@ -336,6 +337,12 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
                         'module="auto" handles X of 2, 3 or 4 dimensions; got '
                         f"{len(input_shape) + 1}. Pass a module."
                     )
+            ndim = len(input_shape) + 1
+            if ndim not in MODULE_NDIMS[name]:
+                raise ValueError(
+                    f"module={name!r} takes X of {' or '.join(map(str, MODULE_NDIMS[name]))} "
+                    f"dimensions; got X of {ndim}."
+                )
             module = MODULES[name]
         if isinstance(module, nn.Module):
             if params:
@@ -441,6 +448,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         self : IWCEClassifier
         """
         X, y = validate_data(self, X, y, allow_nd=True, dtype="numeric")
+        if y.dtype == object and len({isinstance(label, str) for label in y}) > 1:
+            raise ValueError("Mix of label input types (string and number) in y.")
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
@@ -455,12 +464,13 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float32, ensure_non_negative=True
             )
+        _check_device(self.device)
         module, module_kwargs = self._module(self.input_shape_, n_classes)
         optimizer, optimizer_kwargs = self._optimizer()
 
         rng = check_random_state(self.random_state)
         torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
-        X = np.array(X, dtype=np.float32, order="C")  # a copy: the caller's array stays intact
+        X = _as_float32(X)  # a copy: the caller's array stays intact
         y_enc = y_enc.astype(np.int64)
 
         fraction = self.validation_fraction
@@ -509,6 +519,15 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = net
         self.n_iter_ = len(net.history)
         self.interrupted_ = bool(getattr(net, "interrupted_", False))
+        losses = [row["train_loss"] for row in net.history if "train_loss" in row]
+        if losses and not np.isfinite(losses[-1]):
+            first = next(i for i, loss in enumerate(losses) if not np.isfinite(loss))
+            warnings.warn(
+                f"Training diverged: the training loss is {losses[-1]} since epoch {first}; the "
+                "model's predictions are meaningless. Lower lr or scale the inputs.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         if self.interrupted_:
             warnings.warn(
                 f"{type(self).__name__}.fit was interrupted after {self.n_iter_} of "
@@ -530,7 +549,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
                 f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
                 f"fitted on samples of shape {self.input_shape_}."
             )
-        return np.array(X, dtype=np.float32, order="C")
+        return _as_float32(X)
 
     def _logits(self, X):
         X = self._validate_X(X)
@@ -584,6 +603,29 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
+
+
+def _as_float32(X):
+    """A C-contiguous float32 copy of X; values beyond float32's range are an error."""
+    with np.errstate(over="ignore"):
+        X32 = np.array(X, dtype=np.float32, order="C")
+    if not np.all(np.isfinite(X32)):
+        raise ValueError(
+            "X has values beyond float32's range (about ±3.4e38), which the network computes in; "
+            "scale the inputs."
+        )
+    return X32
+
+
+def _check_device(device):
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be a torch device such as 'cpu' or 'cuda'; got {device!r}."
+        ) from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} but CUDA is not available on this machine.")
 
 
 def _take(a, idx):

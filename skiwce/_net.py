@@ -199,6 +199,12 @@ class IWCENet(NeuralNetClassifier):
         return logits.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        n_classes = len(self.classes_)
+        if y_pred.ndim != 2 or y_pred.shape[1] != n_classes:
+            raise ValueError(
+                f"The module returned output of shape {tuple(y_pred.shape)}; a classifier of "
+                f"{n_classes} classes needs logits of shape (batch, {n_classes})."
+            )
         if isinstance(X, Mapping) and "sample_weight" in X:
             y_true = y_true.to(y_pred.device)
             sample_weight = X["sample_weight"].to(y_pred.device)

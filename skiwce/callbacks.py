@@ -1,5 +1,7 @@
 """The skorch callback that moves the class weights of the loss from 1 to their target."""
 
+import numbers
+
 import numpy as np
 import torch
 from skorch.callbacks import Callback
@@ -137,6 +139,12 @@ class IncrementalClassWeights(Callback):
             raise ValueError(
                 f"normalize must be one of {NORMALIZATIONS} or None; got {self.normalize!r}."
             )
+        if self.n_epochs is not None and not (
+            isinstance(self.n_epochs, numbers.Integral)
+            and not isinstance(self.n_epochs, bool)
+            and self.n_epochs >= 1
+        ):
+            raise ValueError(f"n_epochs must be None or an int >= 1; got {self.n_epochs!r}.")
         self.schedule_ = check_schedule(self.schedule, T=self.T, switch_epoch=self.switch_epoch)
         self.class_counts_ = None
         self.target_weights_ = None
@@ -176,8 +184,19 @@ class IncrementalClassWeights(Callback):
         net.history.record("class_weight", [float(w) for w in weights])
 
     def _write_weights(self, net, weights):
-        crit = getattr(net, self.criterion + "_")
-        current = getattr(crit, "weight", None)
+        crit = getattr(net, self.criterion + "_", None)
+        if crit is None:
+            raise ValueError(
+                f"The net has no criterion {self.criterion!r} (no attribute "
+                f"{self.criterion + '_'!r}); set IncrementalClassWeights(criterion=...) to the "
+                "name of the net's criterion."
+            )
+        if "weight" not in crit._buffers:
+            raise ValueError(
+                f"The criterion {type(crit).__name__} has no 'weight' buffer, so class weights "
+                "cannot be scheduled; use skiwce.IWCELoss or torch.nn.CrossEntropyLoss."
+            )
+        current = crit.weight
         if current is None:
             # First use: create the buffer once; later epochs write into it in place.
             device = next(iter(crit.buffers()), torch.empty(0, device=net.device)).device

@@ -64,6 +64,14 @@ class IWCELoss(nn.CrossEntropyLoss):
             input, target, self.weight, sample_weight=sample_weight, reduction=self.reduction
         )
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # The weights are usually set by a callback after construction; a fresh loss (weight
+        # None) must still load a saved one, e.g. skorch's load_params(f_criterion=...).
+        key = prefix + "weight"
+        if self.weight is None and key in state_dict:
+            self.weight = torch.empty_like(state_dict[key])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
 
 class FocalLoss(IWCELoss):
     """Focal loss (Lin et al., 2017): cross entropy scaled by ``(1 - p_y) ** gamma``.

@@ -98,8 +98,10 @@ def _parse_records(raw):
     activity = names[codes]  # code -1 (missing) picks the trailing ""
     user = values["user"]
     valid = np.isfinite(user) & (np.mod(user, 1) == 0) & (activity != "")
-    for column in ("timestamp", "x", "y", "z"):
-        valid &= np.isfinite(values[column])
+    valid &= np.isfinite(values["timestamp"])
+    limit = np.finfo(np.float32).max  # the windows are float32
+    for column in ("x", "y", "z"):
+        valid &= np.abs(values[column]) <= limit
     n_skipped = n_records - int(valid.sum())
     if not valid.any():
         return None, n_skipped

@@ -47,6 +47,20 @@ def iwce_loss(input, target, weight=None, *, sample_weight=None, reduction="mean
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
+    if input.ndim != 2:
+        raise ValueError(
+            f"input must be logits of shape (n_samples, n_classes); got {tuple(input.shape)}."
+        )
+    if weight is not None and weight.shape != (input.shape[1],):
+        raise ValueError(
+            f"weight must hold one value per class, shape ({input.shape[1]},); got "
+            f"{tuple(weight.shape)}."
+        )
+    if sample_weight is not None and sample_weight.shape != (input.shape[0],):
+        raise ValueError(
+            f"sample_weight must hold one value per sample, shape ({input.shape[0]},); got "
+            f"{tuple(sample_weight.shape)}."
+        )
     losses = F.cross_entropy(input, target, reduction="none")
     sample_w = None
     if weight is not None:

@@ -31,6 +31,11 @@ def class_counts(y, n_classes):
     array([2, 0, 1, 0])
     """
     y = np.asarray(y).ravel()
+    if y.size and y.dtype.kind not in "iufb":
+        raise ValueError(
+            f"y must hold integer class indices; got dtype {y.dtype}. Encode labels first, e.g. "
+            "with np.unique(y, return_inverse=True)."
+        )
     if y.size and not np.issubdtype(y.dtype, np.integer):
         if not np.all(np.equal(np.mod(y, 1), 0)):
             raise ValueError(f"y must hold integer class indices; got dtype {y.dtype}.")
@@ -42,9 +47,18 @@ def class_counts(y, n_classes):
     return np.bincount(y.astype(np.int64, copy=False), minlength=n_classes).astype(np.int64)
 
 
+def _check_counts(counts):
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.ndim != 1 or len(counts) < 1:
+        raise ValueError(f"counts must be one count per class; got shape {counts.shape}.")
+    if not np.all(np.isfinite(counts)) or np.any(counts < 0):
+        raise ValueError(f"counts must be finite and non-negative; got {counts.tolist()}.")
+    return counts
+
+
 def _safe_counts(counts):
     """Counts as floats with empty classes counted as 1, warning once about them."""
-    counts = np.asarray(counts, dtype=np.float64)
+    counts = _check_counts(counts)
     empty = np.flatnonzero(counts == 0)
     if empty.size:
         warnings.warn(
@@ -143,12 +157,14 @@ def normalize_class_weights(weights, counts, normalize="prior"):
     array([1., 1.])
     """
     w = np.asarray(weights, dtype=np.float64)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"Class weights must be finite and non-negative; got {w.tolist()}.")
     if normalize is None:
         return w.copy()
     if normalize == "sum":
         total = w.sum()
     elif normalize == "prior":
-        counts = np.asarray(counts, dtype=np.float64)
+        counts = _check_counts(counts)
         # counts @ w / n, written so that unit weights give exactly 1.
         return w * (counts.sum() / float(counts @ w)) if counts @ w > 0 else _zero_mass(w)
     else:

@@ -13,6 +13,9 @@ __all__ = ["CNN1D", "HARNet", "MLP", "MODULES", "ResNet18", "size_kwargs"]
 #: Networks by the names :class:`skiwce.IWCEClassifier` accepts for ``module``.
 MODULES = {"mlp": MLP, "cnn1d": CNN1D, "har": HARNet, "resnet18": ResNet18}
 
+#: Dimensions of X (samples included) each named network takes.
+MODULE_NDIMS = {"mlp": (2, 3, 4), "cnn1d": (2, 3), "har": (2, 3), "resnet18": (4,)}
+
 #: The network ``module="auto"`` picks for inputs of 2, 3 and 4 dimensions.
 AUTO_MODULES = {2: "mlp", 3: "har", 4: "resnet18"}
 

@@ -29,9 +29,12 @@ class MLP(nn.Module):
 
     def __init__(self, n_features=10, n_classes=2, hidden_layer_sizes=(100,), dropout=0.0):
         super().__init__()
+        sizes = tuple(hidden_layer_sizes)
+        if not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in sizes):
+            raise ValueError(f"hidden_layer_sizes must be ints >= 1; got {hidden_layer_sizes!r}.")
         layers = [nn.Flatten()]
         width = n_features
-        for size in hidden_layer_sizes:
+        for size in sizes:
             layers += [nn.Linear(width, size), nn.ReLU()]
             if dropout:
                 layers.append(nn.Dropout(dropout))

@@ -1,0 +1,342 @@
+"""The ``skiwce`` command line: compare methods on a data set, list the data sets, run the demo.
+
+Each subcommand has a parser-building function and a worker; the workers call the library
+(:mod:`skiwce.comparison`, :mod:`skiwce.datasets`) and only print what it returns. Run
+``skiwce --help`` or ``python -m skiwce --help``.
+"""
+
+import argparse
+import sys
+
+from ._classifier import OPTIMIZERS
+from ._version import __version__
+from .comparison import METHODS
+from .models import MODULES
+
+__all__ = ["main"]
+
+#: The demo's setting: the paper's artificial data, network and optimiser.
+DEMO_DATASET = "paper_quantiles"
+DEMO_METHODS = ("iwce", "ce", "wce")
+DEMO_PARAMS = {"module": "cnn1d", "optimizer": "adagrad", "lr": 0.01, "batch_size": 32}
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-zero integer; got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a positive number of jobs, or -1 for all cores")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}")
+    return value
+
+
+def _default_methods(methods):
+    return "all" if list(methods) == list(METHODS) else " ".join(methods)
+
+
+def _add_run_options(parser, *, epochs, seeds, methods):
+    """Options shared by ``compare`` and ``demo``."""
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=list(METHODS),
+        default=list(methods),
+        metavar="METHOD",
+        help=f"methods to compare (default: {_default_methods(methods)}); valid: "
+        f"{', '.join(METHODS)}",
+    )
+    parser.add_argument(
+        "--epochs", type=_positive_int, default=epochs, help=f"epochs (default: {epochs})"
+    )
+    parser.add_argument(
+        "--seeds", type=_positive_int, default=seeds, help=f"repetitions (default: {seeds})"
+    )
+    parser.add_argument(
+        "--T",
+        type=_positive_float,
+        default=None,
+        dest="T",
+        help="IWCE temperature (default: epochs / 10, the shape of the paper's T = 20 at 200 "
+        "epochs)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_n_jobs,
+        default=None,
+        help="parallel runs with joblib (default: one after the other; -1: all cores)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="torch threads per run (default: 1, fastest for small networks on a CPU)",
+    )
+    parser.add_argument(
+        "--device", default="cpu", help="torch device of the networks, e.g. cuda (default: cpu)"
+    )
+    parser.add_argument(
+        "--random-state", type=int, default=0, help="seed of the comparison (default: 0)"
+    )
+    parser.add_argument(
+        "--out", default=None, help="directory for results.csv, summary.md and the plots"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+
+
+def format_compare_parser(subparsers):
+    """The ``compare`` subcommand."""
+    parser = subparsers.add_parser(
+        "compare",
+        help="compare IWCE with the baselines on a data set",
+        description="Fit the methods on the same splits and seeds, print a Markdown summary "
+        "(mean ± std, paired Wilcoxon test against IWCE) and write results.csv, summary.md "
+        "and PNG plots into --out.",
+    )
+    parser.add_argument("--dataset", required=True, help="a data set name, see `skiwce datasets`")
+    _add_run_options(parser, epochs=20, seeds=3, methods=list(METHODS))
+    parser.set_defaults(out="skiwce-results")
+    parser.add_argument(
+        "--cv",
+        type=int,
+        default=5,
+        help="stratified folds when the data set has no fixed test split (default: 5)",
+    )
+    parser.add_argument(
+        "--module",
+        default="auto",
+        choices=["auto", *MODULES],
+        help="network of IWCEClassifier (default: auto: MLP for rows, the HAR net for series, "
+        "ResNet-18 for images)",
+    )
+    parser.add_argument(
+        "--optimizer", default="adam", choices=list(OPTIMIZERS), help="optimizer (default: adam)"
+    )
+    parser.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
+    parser.add_argument("--batch-size", type=_positive_int, default=64, help="batch size")
+    parser.add_argument(
+        "--reference", default=None, help="method of the paired tests (default: iwce)"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    parser.set_defaults(func=_run_compare)
+    return parser
+
+
+def format_datasets_parser(subparsers):
+    """The ``datasets`` subcommand."""
+    parser = subparsers.add_parser("datasets", help="list the data sets `compare` can load")
+    parser.set_defaults(func=_run_datasets)
+    return parser
+
+
+def format_demo_parser(subparsers):
+    """The ``demo`` subcommand."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="IWCE vs CE vs WCE on the paper's artificial data (about a minute on a CPU)",
+        description="Train the paper's 1-D CNN with Adagrad on the artificial Gaussian-quantile "
+        "data (800/400/1000 training rows, 10 000 test rows) with IWCE, plain and weighted "
+        "cross entropy, and print the test metrics.",
+    )
+    _add_run_options(parser, epochs=20, seeds=3, methods=DEMO_METHODS)
+    parser.set_defaults(func=_run_demo)
+    return parser
+
+
+def format_parser():
+    """The ``skiwce`` argument parser with its subcommands.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog="skiwce",
+        description="Incremental weighted cross entropy (IWCE) for class-imbalanced data: "
+        "compare it with the baselines.",
+    )
+    parser.add_argument("--version", action="version", version=f"skiwce {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    format_compare_parser(subparsers)
+    format_datasets_parser(subparsers)
+    format_demo_parser(subparsers)
+    return parser
+
+
+class _UsageError(Exception):
+    """A bad argument the parser could not check; reported with exit code 2."""
+
+
+def _datasets():
+    try:
+        from .datasets import DATASETS
+    except ImportError as exc:  # pragma: no cover - the package ships skiwce.datasets
+        raise _UsageError(f"the data sets are not available: {exc}") from exc
+    return DATASETS
+
+
+def _common_params(args, **fixed):
+    T = args.T if args.T else args.epochs / 10
+    return {"max_epochs": args.epochs, "T": T, "device": args.device, **fixed}
+
+
+def _run(args, dataset, common):
+    import torch
+
+    from .comparison import compare_dataset
+
+    methods = list(dict.fromkeys(args.methods))
+    reference = getattr(args, "reference", None) or "iwce"
+    if getattr(args, "reference", None) and reference not in methods:
+        raise _UsageError(f"--reference {reference!r} is not among the methods {methods}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        result = compare_dataset(
+            dataset,
+            methods,
+            common_params=common,
+            reference=reference,
+            cv=getattr(args, "cv", 5),
+            n_seeds=args.seeds,
+            random_state=args.random_state,
+            n_jobs=args.jobs,
+            progress=not args.no_progress,
+            return_estimators=[m for m in ("iwce", "ce") if m in methods],
+        )
+    finally:
+        torch.set_num_threads(previous)
+    return result
+
+
+def _write(result, args, dataset, common, plots=True):
+    if plots:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    metadata = {
+        "skiwce": __version__,
+        "command": getattr(args, "command", None),
+        "dataset": dataset,
+        "methods": list(dict.fromkeys(args.methods)),
+        "seeds": args.seeds,
+        "cv": getattr(args, "cv", None),
+        "random_state": args.random_state,
+        "threads": args.threads,
+        "jobs": args.jobs,
+        "common_params": common,
+    }
+    return result.save(args.out, plots=plots, metadata=metadata)
+
+
+def _run_compare(args, out):
+    datasets = _datasets()
+    if args.dataset not in datasets:
+        raise _UsageError(
+            f"unknown dataset {args.dataset!r}; valid names are: {', '.join(datasets)}"
+        )
+    if args.cv < 2:
+        raise _UsageError(f"--cv must be at least 2; got {args.cv}")
+    common = _common_params(
+        args,
+        module=args.module,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        batch_size=args.batch_size,
+    )
+    result = _run(args, args.dataset, common)
+    paths = _write(result, args, args.dataset, common, plots=not args.no_plots)
+    print(f"## {args.dataset}: {datasets[args.dataset]}\n", file=out)
+    print(result.to_markdown(), file=out)
+    print(f"Wrote {', '.join(sorted(paths))} to {args.out}", file=out)
+    return _status(result, args.command)
+
+
+def _status(result, command):
+    """1 when every fit failed (the errors are in results.csv), else 0."""
+    errors = result.table["error"]
+    if errors.notna().all():
+        print(
+            f"skiwce {command}: error: every fit failed; the first: {errors.iloc[0]}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _run_datasets(args, out):
+    datasets = _datasets()
+    width = max(map(len, datasets))
+    for name, description in datasets.items():
+        print(f"{name:<{width}}  {description}", file=out)
+    return 0
+
+
+def _run_demo(args, out):
+    common = _common_params(args, **DEMO_PARAMS)
+    datasets = _datasets()
+    print(
+        f"IWCE demo on {DEMO_DATASET}: {datasets[DEMO_DATASET]}\n"
+        f"Network cnn1d (the paper's), Adagrad lr 0.01, batch 32, {args.epochs} epochs, "
+        f"T = {common['T']:g}, {args.seeds} seeds; scores on the fixed test set.\n",
+        file=out,
+    )
+    result = _run(args, DEMO_DATASET, common)
+    print(result.to_markdown(), file=out)
+    if args.out:
+        paths = _write(result, args, DEMO_DATASET, common)
+        print(f"Wrote {', '.join(sorted(paths))} to {args.out}", file=out)
+    return _status(result, args.command)
+
+
+def main(argv=None):
+    """Run the ``skiwce`` command.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments, without the program name; None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    code : int
+        0 on success, 2 for a usage error (unknown data set, method, network or optimizer, bad
+        value) and 1 when every fit failed, with the message on stderr.
+
+    Examples
+    --------
+    >>> from skiwce.cli import main
+    >>> main(["compare", "--dataset", "paper_quantiles", "--methods", "no_such_method"])
+    2
+    """
+    parser = format_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return args.func(args, sys.stdout)
+    except _UsageError as exc:
+        print(f"skiwce {args.command}: error: {exc}", file=sys.stderr)
+        return 2

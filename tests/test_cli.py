@@ -1,0 +1,260 @@
+"""Tests of the ``skiwce`` command line (skiwce.cli), called through ``main([...])``."""
+
+import json
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+pytest.importorskip("skiwce.datasets")
+
+PNGS = {
+    "balanced_accuracy.png",
+    "recall_by_method.png",
+    "confusion_matrices.png",
+    "weight_history.png",
+    "loss_curves.png",
+}
+
+
+@pytest.fixture
+def main():
+    from skiwce.cli import main
+
+    return main
+
+
+class TestMain:
+    def test_datasets(self, main, capsys):
+        from skiwce.datasets import DATASETS
+
+        assert main(["datasets"]) == 0
+        out = capsys.readouterr().out
+        for name in DATASETS:
+            assert name in out
+        assert "10 000-row test set" in out
+
+    def test_compare_writes_every_file(self, main, tmp_path, capsys):
+        out_dir = tmp_path / "out"
+        code = main(
+            [
+                "compare",
+                "--dataset",
+                "paper_quantiles",
+                "--methods",
+                "iwce",
+                "ce",
+                "smote",
+                "--epochs",
+                "2",
+                "--seeds",
+                "2",
+                "--batch-size",
+                "256",
+                "--out",
+                str(out_dir),
+                "--no-progress",
+            ]
+        )
+        assert code == 0
+        captured = capsys.readouterr()
+        assert "| Method | Accuracy (%)" in captured.out
+        assert "Wrote " in captured.out
+        assert captured.err == ""  # no progress bar, no warnings
+        names = {p.name for p in out_dir.iterdir()}
+        assert names == {"results.csv", "summary.csv", "summary.md", "settings.json"} | PNGS
+        for path in out_dir.iterdir():
+            assert path.stat().st_size > 0
+        table = pd.read_csv(out_dir / "results.csv")
+        assert len(table) == 3 * 2
+        assert (table["dataset"] == "paper_quantiles").all()
+        assert {"recall_c1", "recall_c2", "recall_c3"} <= set(table.columns)
+        settings = json.loads((out_dir / "settings.json").read_text())
+        assert settings["common_params"]["max_epochs"] == 2
+        assert settings["common_params"]["T"] == pytest.approx(0.2)
+        assert settings["common_params"]["device"] == "cpu"
+        summary = (out_dir / "summary.md").read_text()
+        assert "(reference)" in summary
+
+    def test_compare_all_methods(self, main, tmp_path, capsys):
+        from skiwce.comparison import METHODS
+
+        code = main(
+            [
+                "compare",
+                "--dataset",
+                "digits_lt",
+                "--module",
+                "mlp",
+                "--epochs",
+                "2",
+                "--seeds",
+                "1",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+                "--no-plots",
+            ]
+        )
+        assert code == 0
+        summary = (tmp_path / "summary.md").read_text()
+        rows = [line.split(" | ")[0].lstrip("| ") for line in summary.splitlines()[2:]]
+        assert rows[: len(METHODS)] == list(METHODS)
+        assert not list(tmp_path.glob("*.png"))
+        capsys.readouterr()
+
+    def test_compare_restores_torch_threads(self, main, tmp_path, capsys):
+        before = torch.get_num_threads()
+        main(
+            [
+                "compare",
+                "--dataset",
+                "digits_lt",
+                "--methods",
+                "brf",
+                "--seeds",
+                "1",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+                "--no-plots",
+                "--threads",
+                "1",
+            ]
+        )
+        assert torch.get_num_threads() == before
+        capsys.readouterr()
+
+    def test_every_fit_failing_exits_1(self, main, tmp_path, capsys, monkeypatch):
+        from sklearn.dummy import DummyClassifier
+        from sklearn.exceptions import FitFailedWarning
+
+        from skiwce.comparison import _baselines
+
+        class Broken(DummyClassifier):
+            def fit(self, X, y, sample_weight=None):
+                raise RuntimeError("no network today")
+
+        # compare builds the methods through make_methods -> make_method.
+        monkeypatch.setattr(_baselines, "make_method", lambda name, **common: Broken())
+        with pytest.warns(FitFailedWarning, match="2 of 2 fits failed"):
+            code = main(
+                [
+                    "compare",
+                    "--dataset",
+                    "digits_lt",
+                    "--methods",
+                    "ce",
+                    "--seeds",
+                    "2",
+                    "--out",
+                    str(tmp_path),
+                    "--no-progress",
+                    "--no-plots",
+                ]
+            )
+        assert code == 1
+        assert "every fit failed" in capsys.readouterr().err
+
+    def test_demo(self, main, capsys):
+        assert main(["demo", "--epochs", "1", "--seeds", "1", "--no-progress"]) == 0
+        out = capsys.readouterr().out
+        assert "IWCE demo on paper_quantiles" in out
+        for method in ["iwce", "ce", "wce"]:
+            assert f"| {method} |" in out
+
+    def test_demo_writes_files_with_out(self, main, tmp_path, capsys):
+        code = main(
+            [
+                "demo",
+                "--epochs",
+                "1",
+                "--seeds",
+                "1",
+                "--methods",
+                "iwce",
+                "ce",
+                "--no-progress",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        assert code == 0
+        assert (tmp_path / "summary.md").exists()
+        capsys.readouterr()
+
+    @pytest.mark.parametrize(
+        "argv, message",
+        [
+            (["compare", "--dataset", "nope"], "unknown dataset 'nope'; valid names are: "),
+            (
+                ["compare", "--dataset", "digits", "--methods", "iwce", "nope"],
+                "invalid choice: 'nope'",
+            ),
+            (["demo", "--methods", "bogus"], "invalid choice: 'bogus'"),
+            (["compare", "--dataset", "digits", "--epochs", "0"], "expected a positive integer"),
+            (["compare", "--dataset", "digits", "--lr", "-1"], "expected a positive number"),
+            (["compare", "--dataset", "digits", "--cv", "1"], "--cv must be at least 2"),
+            (
+                ["compare", "--dataset", "digits", "--methods", "ce", "--reference", "iwce"],
+                "--reference 'iwce' is not among the methods",
+            ),
+            (["compare", "--dataset", "digits", "--module", "vgg"], "invalid choice: 'vgg'"),
+            (["compare", "--dataset", "digits", "--optimizer", "lbfgs"], "invalid choice"),
+            (["compare"], "the following arguments are required: --dataset"),
+            ([], "the following arguments are required: COMMAND"),
+            (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ],
+    )
+    def test_usage_errors(self, main, capsys, argv, message):
+        assert main(argv) == 2
+        captured = capsys.readouterr()
+        assert message in captured.err
+        assert captured.out == ""
+
+    def test_unknown_dataset_lists_valid_names(self, main, capsys):
+        from skiwce.datasets import DATASETS
+
+        assert main(["compare", "--dataset", "nope"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("skiwce compare: error:")
+        assert all(name in err for name in DATASETS)
+
+    def test_unknown_method_lists_valid_names(self, main, capsys):
+        from skiwce.comparison import METHODS
+
+        assert main(["compare", "--dataset", "digits", "--methods", "nope"]) == 2
+        err = capsys.readouterr().err
+        assert all(name in err for name in METHODS)
+
+    def test_help_and_version(self, main, capsys):
+        from skiwce import __version__
+
+        assert main(["--help"]) == 0
+        assert "compare" in capsys.readouterr().out
+        assert main(["--version"]) == 0
+        assert capsys.readouterr().out.strip() == f"skiwce {__version__}"
+
+    def test_python_dash_m(self):
+        proc = subprocess.run(
+            [sys.executable, "-m", "skiwce", "datasets"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "paper_quantiles" in proc.stdout
+        proc = subprocess.run(
+            [sys.executable, "-m", "skiwce", "compare", "--dataset", "nope"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 2
+        assert "unknown dataset 'nope'" in proc.stderr

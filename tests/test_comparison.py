@@ -1,0 +1,878 @@
+"""Tests of skiwce.comparison: baselines, samplers, compare, paired statistics and plots."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from scipy.stats import wilcoxon  # noqa: E402
+from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
+from sklearn.dummy import DummyClassifier  # noqa: E402
+from sklearn.exceptions import FitFailedWarning  # noqa: E402
+from sklearn.tree import DecisionTreeClassifier  # noqa: E402
+
+# Small, quick settings shared by the network methods: enough to learn the toy data.
+FAST = {"max_epochs": 4, "batch_size": 16, "lr": 0.01}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Small networks train fastest, and least disturbed by other processes, on one thread."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def image_data(sequence_data):
+    X, y = sequence_data
+    return X.reshape(len(X), 2, 4, 4), y
+
+
+@pytest.fixture(scope="module")
+def small_result(imbalanced_data):
+    from skiwce.comparison import compare
+
+    X, y = imbalanced_data
+    estimators = {
+        "iwce": DecisionTreeClassifier(max_depth=3),
+        "stump": DecisionTreeClassifier(max_depth=1),
+        "dummy": DummyClassifier(strategy="stratified"),
+    }
+    return compare(estimators, X, y, cv=3, n_seeds=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def fitted(imbalanced_data):
+    """An IWCEClassifier fitted with a validation split (train and valid loss)."""
+    from skiwce import IWCEClassifier
+
+    X, y = imbalanced_data
+    return IWCEClassifier(T=1.0, max_epochs=4, validation_fraction=0.2, random_state=0).fit(X, y)
+
+
+class _Failing(ClassifierMixin, BaseEstimator):
+    """Raises in fit: a method that breaks."""
+
+    def fit(self, X, y):
+        raise RuntimeError("boom")
+
+    def predict(self, X):  # pragma: no cover - never fitted
+        return np.zeros(len(X))
+
+
+class _WeightRecorder(DecisionTreeClassifier):
+    """A tree that records the mean of the sample weights it is given."""
+
+    means = []
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        type(self).means.append(float(np.mean(sample_weight)))
+        return super().fit(X, y, sample_weight=sample_weight, check_input=check_input)
+
+
+class TestMakeMethod:
+    @pytest.fixture
+    def make_method(self):
+        from skiwce.comparison import make_method
+
+        return make_method
+
+    def test_every_method_builds_an_unfitted_estimator(self, make_method):
+        from skiwce.comparison import METHODS
+
+        for name in METHODS:
+            est = make_method(name, **FAST)
+            clone(est)
+            assert hasattr(est, "fit") and hasattr(est, "predict")
+
+    def test_net_methods_share_the_common_settings(self, make_method):
+        from skiwce import IWCEClassifier
+
+        for name in ["iwce", "ce", "wce", "drw", "focal", "cb_focal", "la_loss"]:
+            est = make_method(name, module="cnn1d", max_epochs=7, T=3.0, random_state=1)
+            assert isinstance(est, IWCEClassifier)
+            params = est.get_params()
+            assert (params["module"], params["max_epochs"], params["random_state"]) == (
+                "cnn1d",
+                7,
+                1,
+            )
+
+    @pytest.mark.parametrize(
+        "name, expected",
+        [
+            ("iwce", {"class_weight": "balanced", "schedule": "exponential", "T": 5.0}),
+            ("ce", {"class_weight": None}),
+            ("wce", {"class_weight": "balanced", "schedule": "constant"}),
+            ("drw", {"class_weight": "balanced", "schedule": "step"}),
+            ("focal", {"criterion": "focal", "class_weight": None}),
+            ("cb_focal", {"criterion": "focal", "class_weight": "effective_number"}),
+            ("ldam_drw", {"criterion": "ldam", "schedule": "step"}),
+            ("la_loss", {"criterion": "logit_adjusted", "class_weight": None}),
+            ("la_posthoc", {"class_weight": None, "logit_adjustment": 1.0}),
+        ],
+    )
+    def test_defining_parameters(self, make_method, name, expected):
+        params = make_method(name, T=5.0).get_params()
+        assert {k: params[k] for k in expected} == expected
+
+    def test_defining_parameters_override_common(self, make_method):
+        assert make_method("ce", class_weight="balanced").class_weight is None
+
+    def test_pipelines(self, make_method):
+        from imblearn.over_sampling import SMOTE, RandomOverSampler
+        from imblearn.pipeline import Pipeline as ImbPipeline
+        from imblearn.under_sampling import RandomUnderSampler
+
+        from skiwce.comparison import AdaBoostNetClassifier, Flatten, ReshapingSampler
+
+        for name, sampler in [
+            ("smote", SMOTE),
+            ("ros", RandomOverSampler),
+            ("rus", RandomUnderSampler),
+        ]:
+            est = make_method(name, max_epochs=3)
+            assert isinstance(est, ImbPipeline)
+            assert isinstance(est.named_steps["sampler"], ReshapingSampler)
+            assert isinstance(est.named_steps["sampler"].sampler, sampler)
+            assert est.named_steps["net"].class_weight is None
+            assert est.named_steps["net"].max_epochs == 3
+        for name in ["adaboost_dt", "brf"]:
+            assert isinstance(make_method(name).named_steps["flatten"], Flatten)
+        boost = make_method("adaboost_net", max_epochs=3, random_state=2)
+        assert isinstance(boost, AdaBoostNetClassifier)
+        assert boost.estimator.class_weight is None and boost.random_state == 2
+
+    def test_unknown_method(self, make_method):
+        with pytest.raises(ValueError, match="Unknown method 'nope'.*'iwce'.*'brf'"):
+            make_method("nope")
+
+    def test_unknown_common_parameter(self, make_method):
+        with pytest.raises(ValueError, match="Unknown IWCEClassifier parameters \\['epochs'\\]"):
+            make_method("ce", epochs=3)
+
+    def test_make_methods(self):
+        from skiwce.comparison import METHODS, make_methods
+
+        assert list(make_methods(**FAST)) == list(METHODS)
+        assert list(make_methods(["ce", "iwce"])) == ["ce", "iwce"]
+        with pytest.raises(ValueError, match="repeat"):
+            make_methods(["ce", "ce"])
+        with pytest.raises(ValueError, match="Unknown method"):
+            make_methods(["ce", "bogus"])
+
+
+class TestBaselines:
+    """Every method fits and predicts on 2-D rows, 3-D series and 4-D images."""
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "iwce",
+            "ce",
+            "wce",
+            "drw",
+            "focal",
+            "cb_focal",
+            "ldam_drw",
+            "la_loss",
+            "la_posthoc",
+            "smote",
+            "ros",
+            "rus",
+            "adaboost_dt",
+            "adaboost_net",
+            "brf",
+        ],
+    )
+    @pytest.mark.parametrize("kind", ["2d", "3d", "4d"])
+    def test_fit_predict(self, name, kind, imbalanced_data, sequence_data, image_data):
+        from skiwce.comparison import make_method
+
+        X, y = {"2d": imbalanced_data, "3d": sequence_data, "4d": image_data}[kind]
+        module = {"2d": "mlp", "3d": "cnn1d", "4d": "mlp"}[kind]
+        est = make_method(name, module=module, random_state=0, **FAST).fit(X, y)
+        pred = est.predict(X)
+        assert pred.shape == y.shape
+        assert set(np.unique(pred)) <= set(np.unique(y))
+        # Better than always predicting the majority class (balanced accuracy 1 / n_classes).
+        recalls = [np.mean(pred[y == c] == c) for c in np.unique(y)]
+        assert np.mean(recalls) > 1.0 / len(recalls)
+
+    def test_list_covers_all_methods(self):
+        from skiwce.comparison import METHODS
+
+        marks = TestBaselines.test_fit_predict.pytestmark
+        names = next(m.args[1] for m in marks if m.args[0] == "name")
+        assert names == list(METHODS)
+
+
+class TestReshapingSampler:
+    @pytest.fixture
+    def sampler_cls(self):
+        from skiwce.comparison import ReshapingSampler
+
+        return ReshapingSampler
+
+    def test_random_over_sampling_selects_rows(self, sampler_cls, sequence_data):
+        from imblearn.over_sampling import RandomOverSampler
+
+        X, y = sequence_data
+        sampler = sampler_cls(RandomOverSampler(random_state=0))
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert X_res.shape[1:] == X.shape[1:] and X_res.dtype == X.dtype
+        np.testing.assert_array_equal(np.bincount(y_res), [np.bincount(y).max()] * 2)
+        np.testing.assert_array_equal(X_res, X[sampler.sample_indices_])
+        np.testing.assert_array_equal(y_res, y[sampler.sample_indices_])
+
+    def test_random_under_sampling(self, sampler_cls, image_data):
+        from imblearn.under_sampling import RandomUnderSampler
+
+        X, y = image_data
+        X_res, y_res = sampler_cls(RandomUnderSampler(random_state=0)).fit_resample(X, y)
+        assert X_res.shape == (2 * np.bincount(y).min(), 2, 4, 4)
+
+    def test_smote_reshapes_synthetic_rows(self, sampler_cls, sequence_data):
+        from imblearn.over_sampling import SMOTE
+
+        X, y = sequence_data
+        sampler = sampler_cls(SMOTE(random_state=0))
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert sampler.sample_indices_ is None
+        assert X_res.shape == (2 * np.bincount(y).max(), *X.shape[1:])
+        assert X_res.dtype == X.dtype
+        # The original samples come first and are unchanged.
+        np.testing.assert_array_equal(X_res[: len(X)], X)
+        # Synthetic minority samples lie between minority samples: the bump stays in place.
+        synthetic = X_res[len(X) :]
+        assert np.all(synthetic[:, 0, 10:13].mean(axis=1) > 1.0)
+
+    def test_default_is_random_over_sampling(self, sampler_cls, sequence_data):
+        from imblearn.over_sampling import RandomOverSampler
+
+        X, y = sequence_data
+        sampler = sampler_cls().fit(X, y)
+        assert isinstance(sampler.sampler_, RandomOverSampler)
+
+    def test_resamples_in_fit_only(self, sampler_cls, sequence_data):
+        from imblearn.pipeline import Pipeline
+
+        X, y = sequence_data
+        pipe = Pipeline([("sampler", sampler_cls()), ("model", DummyClassifier())]).fit(X, y)
+        assert pipe.predict(X).shape == y.shape
+
+    def test_bad_input(self, sampler_cls, sequence_data):
+        X, y = sequence_data
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            sampler_cls().fit_resample(X, y[:-1])
+        with pytest.raises(ValueError, match="Unknown label type"):
+            sampler_cls().fit_resample(X, np.linspace(0, 1, len(X)))
+
+
+class TestFlatten:
+    def test_flattens_and_checks_shape(self, image_data):
+        from skiwce.comparison import Flatten
+
+        X, _ = image_data
+        flat = Flatten().fit(X)
+        np.testing.assert_array_equal(flat.transform(X), X.reshape(len(X), -1))
+        with pytest.raises(ValueError, match="fitted on samples of shape \\(2, 4, 4\\)"):
+            flat.transform(X.reshape(len(X), 2, 2, 8))
+
+    def test_2d_passes(self, imbalanced_data):
+        from skiwce.comparison import Flatten
+
+        X, _ = imbalanced_data
+        np.testing.assert_array_equal(Flatten().fit_transform(X), X)
+
+
+class TestAdaBoostNetClassifier:
+    @pytest.fixture
+    def boost_cls(self):
+        from skiwce.comparison import AdaBoostNetClassifier
+
+        return AdaBoostNetClassifier
+
+    def test_warm_start_splits_the_budget(self, boost_cls, imbalanced_data):
+        from skiwce import IWCEClassifier
+
+        X, y = imbalanced_data
+        net = IWCEClassifier(class_weight=None, max_epochs=6, batch_size=16, lr=0.01)
+        boost = boost_cls(net, n_estimators=3, random_state=0).fit(X, y)
+        stages = boost.estimators_
+        assert len(stages) >= 2
+        assert [s.n_iter_ for s in stages] == [2] * len(stages)
+        assert stages[0].module == "auto"
+        # Later stages start from a copy of the previous stage's network.
+        assert all(isinstance(s.module, torch.nn.Module) for s in stages[1:])
+        assert stages[1].module is not stages[0].net_.module_
+        assert boost.score(X, y) > 0.5
+
+    def test_cold_start(self, boost_cls, imbalanced_data):
+        from skiwce import IWCEClassifier
+
+        X, y = imbalanced_data
+        net = IWCEClassifier(class_weight=None, max_epochs=2, batch_size=32, lr=0.01)
+        boost = boost_cls(net, n_estimators=2, warm_start=False, random_state=0).fit(X, y)
+        assert all(s.module == "auto" and s.n_iter_ == 2 for s in boost.estimators_)
+        stage = boost_cls(net, n_estimators=2, stage_epochs=1, random_state=0).fit(X, y)
+        assert all(s.n_iter_ == 1 for s in stage.estimators_)
+
+    def test_sample_weights_have_mean_one(self, boost_cls, imbalanced_data):
+        X, y = imbalanced_data
+        _WeightRecorder.means = []
+        boost_cls(_WeightRecorder(max_depth=1), n_estimators=3, warm_start=False).fit(X, y)
+        assert len(_WeightRecorder.means) == 3
+        np.testing.assert_allclose(_WeightRecorder.means, 1.0)
+
+    def test_warm_start_needs_an_iwce_classifier(self, boost_cls, imbalanced_data):
+        X, y = imbalanced_data
+        with pytest.raises(ValueError, match="warm_start=True needs an IWCEClassifier"):
+            boost_cls(DecisionTreeClassifier()).fit(X, y)
+
+    def test_default_estimator(self, boost_cls):
+        from skiwce import IWCEClassifier
+
+        X = np.random.RandomState(0).randn(60, 3).astype(np.float32)
+        y = (X[:, 0] > 0.5).astype(int)
+        boost = boost_cls(n_estimators=1, random_state=0).fit(X, y)
+        assert isinstance(boost.estimators_[0], IWCEClassifier)
+        assert boost.estimators_[0].class_weight is None
+
+
+class TestCompare:
+    @pytest.fixture
+    def compare(self):
+        from skiwce.comparison import compare
+
+        return compare
+
+    def test_table(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        result = compare(["iwce", "ce"], X, y, cv=3, n_seeds=2, progress=False, common_params=FAST)
+        table = result.table
+        assert list(table.columns) == [
+            "method",
+            "seed",
+            "fold",
+            "accuracy",
+            "balanced_accuracy",
+            "f1_macro",
+            "g_mean",
+            "recall_0",
+            "recall_1",
+            "recall_2",
+            "fit_time",
+            "error",
+        ]
+        assert len(table) == 2 * 2 * 3
+        assert table["method"].tolist() == ["iwce"] * 6 + ["ce"] * 6
+        assert table[["seed", "fold"]].drop_duplicates().shape[0] == 6
+        assert table["error"].isna().all()
+        assert table["balanced_accuracy"].between(0, 1).all()
+        np.testing.assert_allclose(
+            table["balanced_accuracy"], table[["recall_0", "recall_1", "recall_2"]].mean(axis=1)
+        )
+        assert set(result.confusion) == {"iwce", "ce"}
+        # Each sample is tested once per seed: the summed confusion matrix counts 2 * n.
+        assert result.confusion["ce"].sum() == 2 * len(y)
+
+    def test_same_random_state_same_table(self, compare, sequence_data):
+        X, y = sequence_data
+        kwargs = dict(cv=2, n_seeds=2, progress=False, common_params=FAST, random_state=3)
+        names = ["iwce", "smote", "adaboost_dt"]
+        first = compare(names, X, y, **kwargs).table.drop(columns="fit_time")
+        second = compare(names, X, y, **kwargs).table.drop(columns="fit_time")
+        pd.testing.assert_frame_equal(first, second)
+
+    def test_seeds_reshuffle_folds_and_seed_estimators(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        result = compare(
+            {"dummy": DummyClassifier(strategy="uniform")},
+            X,
+            y,
+            cv=3,
+            n_seeds=3,
+            reference=None,
+            progress=False,
+            return_estimators=True,
+        )
+        seeds = {seed: est.random_state for (_, seed, _), est in result.estimators.items()}
+        assert len(set(seeds.values())) == 3
+        # Folds differ between seeds: the per-fold scores are not the same.
+        scores = result.table.pivot(index="fold", columns="seed", values="accuracy")
+        assert not np.allclose(scores[0], scores[1])
+        other = compare(
+            {"dummy": DummyClassifier(strategy="uniform")},
+            X,
+            y,
+            cv=3,
+            n_seeds=1,
+            random_state=1,
+            reference=None,
+            progress=False,
+        )
+        assert not np.allclose(other.table["accuracy"], result.table["accuracy"][:3])
+
+    def test_nested_random_states_are_seeded(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        result = compare(
+            ["smote"],
+            X,
+            y,
+            cv=2,
+            reference=None,
+            progress=False,
+            common_params=FAST,
+            return_estimators=["smote"],
+        )
+        est = result.estimators[("smote", 0, 0)]
+        params = est.get_params()
+        assert params["sampler__sampler__random_state"] == params["net__random_state"]
+        assert isinstance(params["net__random_state"], int)
+
+    def test_fixed_test_set(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        result = compare(
+            ["ce", "iwce"],
+            X[:200],
+            y[:200],
+            X_test=X[200:],
+            y_test=y[200:],
+            n_seeds=3,
+            progress=False,
+            common_params=FAST,
+        )
+        assert len(result.table) == 6
+        assert (result.table["fold"] == 0).all()
+        assert result.confusion["ce"].sum() == 3 * 100
+
+    def test_failed_fit_is_recorded(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        estimators = {"iwce": DummyClassifier(), "broken": _Failing()}
+        with pytest.warns(FitFailedWarning, match="2 of 4 fits failed.*'broken'.*boom"):
+            result = compare(estimators, X, y, cv=2, progress=False)
+        broken = result.table[result.table["method"] == "broken"]
+        assert broken["error"].tolist() == ["RuntimeError: boom"] * 2
+        assert broken["balanced_accuracy"].isna().all()
+        assert result.table.loc[result.table["method"] == "iwce", "error"].isna().all()
+        summary = result.summary()
+        assert summary.loc["broken", "n_failed"] == 2
+        assert np.isnan(summary.loc["broken", "p_value"])
+        assert "Failed runs, left out of the means: broken (2 of 2)" in result.to_markdown()
+        assert "broken" not in result.confusion
+
+    @pytest.mark.parametrize(
+        "backend", ["threading", pytest.param("loky", marks=pytest.mark.slow)]
+    )
+    def test_parallel_matches_sequential(self, compare, imbalanced_data, backend):
+        from joblib import parallel_config
+
+        X, y = imbalanced_data
+        estimators = {"iwce": DecisionTreeClassifier(max_depth=2), "dummy": DummyClassifier()}
+        kwargs = dict(cv=2, n_seeds=2, progress=False)
+        sequential = compare(estimators, X, y, **kwargs).table.drop(columns="fit_time")
+        with parallel_config(backend=backend):
+            parallel = compare(estimators, X, y, n_jobs=2, **kwargs)
+        pd.testing.assert_frame_equal(sequential, parallel.table.drop(columns="fit_time"))
+
+    def test_progress_bar(self, compare, imbalanced_data, capsys):
+        X, y = imbalanced_data
+        compare({"iwce": DummyClassifier()}, X, y, cv=2, progress=True)
+        assert "2/2" in capsys.readouterr().err
+
+    def test_train_scores(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        result = compare(
+            {"iwce": DecisionTreeClassifier()},
+            X,
+            y,
+            cv=2,
+            progress=False,
+            return_train_score=True,
+        )
+        assert (result.table["train_accuracy"] == 1.0).all()
+        assert "train_balanced_accuracy" in result.table
+
+    def test_string_labels(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        labels = np.array(["cat", "dog", "eel"])[y]
+        result = compare({"iwce": DummyClassifier()}, X, labels, cv=2, progress=False)
+        assert {"recall_cat", "recall_dog", "recall_eel"} <= set(result.table.columns)
+        assert list(result.labels) == ["cat", "dog", "eel"]
+
+    @pytest.mark.parametrize(
+        "kwargs, match",
+        [
+            ({"estimators": "iwce"}, "Wrap it in a list"),
+            ({"estimators": []}, "estimators is empty"),
+            ({"estimators": ["iwce", "nope"]}, "Unknown method 'nope'"),
+            ({"estimators": {"a": 3}}, "must be an estimator"),
+            ({"estimators": ["ce"]}, "reference 'iwce' is not among the methods \\['ce'\\]"),
+            ({"X_test": np.zeros((3, 8))}, "both X_test and y_test"),
+            ({"cv": 1}, "cv must be an int >= 2"),
+            ({"cv": "five"}, "cv must be an int >= 2"),
+            ({"n_seeds": 0}, "n_seeds must be an int >= 1"),
+            ({"return_estimators": ["ce"]}, "return_estimators names unknown methods"),
+        ],
+    )
+    def test_errors(self, compare, imbalanced_data, kwargs, match):
+        X, y = imbalanced_data
+        kwargs = {"estimators": {"iwce": DummyClassifier()}, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            compare(X=X, y=y, progress=False, **kwargs)
+
+    def test_splitter(self, compare, imbalanced_data):
+        from sklearn.model_selection import KFold, StratifiedShuffleSplit
+
+        X, y = imbalanced_data
+        cv = StratifiedShuffleSplit(n_splits=2, test_size=0.3, random_state=None)
+        a = compare(
+            {"iwce": DummyClassifier(strategy="uniform")}, X, y, cv=cv, n_seeds=2, progress=False
+        )
+        b = compare(
+            {"iwce": DummyClassifier(strategy="uniform")}, X, y, cv=cv, n_seeds=2, progress=False
+        )
+        pd.testing.assert_frame_equal(
+            a.table.drop(columns="fit_time"), b.table.drop(columns="fit_time")
+        )
+        c = compare({"iwce": DummyClassifier()}, X, y, cv=KFold(3), progress=False)
+        assert len(c.table) == 3
+
+
+class TestPairedWilcoxon:
+    @pytest.fixture
+    def paired_wilcoxon(self):
+        from skiwce.comparison import paired_wilcoxon
+
+        return paired_wilcoxon
+
+    @staticmethod
+    def table(ref, other, **extra):
+        n = len(ref)
+        return pd.DataFrame(
+            {
+                "method": ["ref"] * n + ["other"] * n,
+                "seed": list(np.arange(n) // 3) * 2,
+                "fold": list(np.arange(n) % 3) * 2,
+                "balanced_accuracy": list(ref) + list(other),
+                **extra,
+            }
+        )
+
+    def test_hand_made_table(self, paired_wilcoxon):
+        # All six differences positive and distinct: the exact two-sided p is 2 / 2**6.
+        ref = [0.70, 0.71, 0.72, 0.73, 0.74, 0.75]
+        other = [0.71, 0.73, 0.75, 0.77, 0.79, 0.81]
+        out = paired_wilcoxon(self.table(ref, other), reference="ref")
+        assert list(out.index) == ["ref", "other"]
+        assert out.loc["other", "n_pairs"] == 6
+        assert out.loc["other", "mean_diff"] == pytest.approx(0.035)
+        assert out.loc["other", "statistic"] == 0.0
+        assert out.loc["other", "p_value"] == pytest.approx(2 / 2**6)
+        assert out.loc["ref"].isna().all()
+
+    def test_matches_scipy(self, paired_wilcoxon):
+        rng = np.random.RandomState(0)
+        ref, other = rng.rand(9), rng.rand(9)
+        out = paired_wilcoxon(self.table(ref, other), reference="ref")
+        expected = wilcoxon(other - ref)
+        assert out.loc["other", "statistic"] == pytest.approx(expected.statistic)
+        assert out.loc["other", "p_value"] == pytest.approx(expected.pvalue)
+
+    def test_pairs_by_seed_and_fold_not_by_row_order(self, paired_wilcoxon):
+        ref = [0.70, 0.71, 0.72, 0.73, 0.74, 0.75]
+        other = [0.71, 0.73, 0.75, 0.77, 0.79, 0.81]
+        table = self.table(ref, other)
+        shuffled = table.sample(frac=1.0, random_state=0)
+        pd.testing.assert_frame_equal(
+            paired_wilcoxon(table, reference="ref"),
+            paired_wilcoxon(shuffled, reference="ref").loc[["ref", "other"]],
+        )
+
+    def test_all_ties(self, paired_wilcoxon, recwarn):
+        ref = [0.7, 0.8, 0.9, 0.7, 0.8, 0.9]
+        # Differences that are zero up to floating-point rounding count as ties.
+        other = [0.1 + 0.6, 0.8, 0.9, 0.7, 0.8, 0.9]
+        out = paired_wilcoxon(self.table(ref, other), reference="ref")
+        assert out.loc["other", "p_value"] == 1.0
+        assert out.loc["other", "statistic"] == 0.0
+        assert out.loc["other", "mean_diff"] == pytest.approx(0.0)
+        assert not recwarn.list
+
+    def test_too_few_pairs(self, paired_wilcoxon, recwarn):
+        out = paired_wilcoxon(self.table([0.7], [0.8]), reference="ref")
+        assert out.loc["other", "n_pairs"] == 1
+        assert np.isnan(out.loc["other", "p_value"])
+        assert not recwarn.list
+
+    def test_failed_runs_are_left_out(self, paired_wilcoxon):
+        ref = [0.70, 0.71, np.nan, 0.73, 0.74, 0.75]
+        other = [0.71, np.nan, 0.75, 0.77, 0.79, 0.81]
+        out = paired_wilcoxon(self.table(ref, other), reference="ref")
+        assert out.loc["other", "n_pairs"] == 4
+        assert out.loc["other", "mean_diff"] == pytest.approx(np.mean([0.01, 0.04, 0.05, 0.06]))
+
+    def test_pairs_within_datasets(self, paired_wilcoxon):
+        a = self.table([0.7, 0.8, 0.9], [0.71, 0.82, 0.93], dataset="a")
+        b = self.table([0.7, 0.8, 0.9], [0.74, 0.85, 0.96], dataset="b")
+        out = paired_wilcoxon(pd.concat([a, b]), reference="ref")
+        assert out.loc["other", "n_pairs"] == 6
+        assert out.loc["other", "p_value"] == pytest.approx(2 / 2**6)
+
+    def test_other_metric_and_methods(self, paired_wilcoxon):
+        table = self.table([0.7, 0.8, 0.9], [0.6, 0.7, 0.8], f1_macro=[0.5] * 6)
+        out = paired_wilcoxon(table, reference="ref", metric="f1_macro", methods=["other"])
+        assert list(out.index) == ["other"]
+        assert out.loc["other", "p_value"] == 1.0
+
+    def test_errors(self, paired_wilcoxon):
+        table = self.table([0.7, 0.8], [0.6, 0.7])
+        match = "reference 'x' is not a method.*\\['ref', 'other'\\]"
+        with pytest.raises(ValueError, match=match):
+            paired_wilcoxon(table, reference="x")
+        with pytest.raises(ValueError, match="needs a 'g_mean' column"):
+            paired_wilcoxon(table, reference="ref", metric="g_mean")
+        with pytest.raises(ValueError, match="to pair runs"):
+            paired_wilcoxon(table.drop(columns=["seed", "fold"]), reference="ref")
+
+
+class TestComparisonResult:
+    def test_summary(self, small_result):
+        summary = small_result.summary()
+        assert list(summary.index) == ["iwce", "stump", "dummy"]
+        table = small_result.table
+        for method in summary.index:
+            rows = table[table["method"] == method]
+            assert summary.loc[method, "n_runs"] == 6
+            assert summary.loc[method, "accuracy_mean"] == pytest.approx(rows["accuracy"].mean())
+            assert summary.loc[method, "g_mean_std"] == pytest.approx(rows["g_mean"].std())
+        assert summary.loc["stump", "n_pairs"] == 6
+        assert np.isnan(summary.loc["iwce", "p_value"])
+        assert 0 < summary.loc["dummy", "p_value"] <= 1
+        assert summary.loc["dummy", "mean_diff"] < 0
+
+    def test_to_markdown(self, small_result):
+        md = small_result.to_markdown()
+        lines = md.splitlines()
+        assert lines[0].startswith("| Method | Accuracy (%) | Balanced acc. (%) |")
+        assert lines[0].endswith("| Δ Balanced acc. vs iwce | p (Wilcoxon) |")
+        assert lines[1].startswith("| --- | ---: |")
+        assert [line.split(" | ")[0] for line in lines[2:5]] == ["| iwce", "| stump", "| dummy"]
+        assert "(reference)" in lines[2]
+        assert all(line.count("|") == lines[0].count("|") for line in lines[:5])
+        assert "**" in md  # the best mean of each column is bold
+        assert "6 runs per method (2 seeds × 3 folds)" in md
+        assert "Failed runs" not in md
+
+    def test_to_markdown_options(self, small_result):
+        md = small_result.to_markdown(["recall_2"], digits=1)
+        assert "| recall_2 (%) | Fit time (s) |" in md
+        with pytest.raises(ValueError, match="Unknown metrics \\['nope'\\].*recall_0"):
+            small_result.to_markdown(["nope"])
+
+    def test_markdown_escapes_and_no_reference(self, imbalanced_data):
+        from skiwce.comparison import compare
+
+        X, y = imbalanced_data
+        result = compare({"a|b": DummyClassifier()}, X, y, cv=2, reference=None, progress=False)
+        md = result.to_markdown()
+        assert "| a\\|b |" in md and "Wilcoxon" not in md
+        assert result.summary()["p_value"].isna().all()
+
+    def test_repr(self, small_result):
+        assert repr(small_result) == (
+            "ComparisonResult(methods=['iwce', 'stump', 'dummy'], n_runs=18, n_failed=0, "
+            "reference='iwce')"
+        )
+
+    def test_save(self, tmp_path, imbalanced_data):
+        from skiwce.comparison import compare
+
+        X, y = imbalanced_data
+        result = compare(
+            ["iwce", "ce"],
+            X,
+            y,
+            cv=2,
+            progress=False,
+            common_params=FAST,
+            return_estimators=["iwce"],
+        )
+        paths = result.save(tmp_path / "out", metadata={"epochs": 4})
+        assert set(paths) == {
+            "results.csv",
+            "summary.csv",
+            "summary.md",
+            "settings.json",
+            "balanced_accuracy.png",
+            "recall_by_method.png",
+            "confusion_matrices.png",
+            "weight_history.png",
+            "loss_curves.png",
+        }
+        for path in paths.values():
+            assert path.exists() and path.stat().st_size > 0
+        back = pd.read_csv(paths["results.csv"])
+        assert back.shape == result.table.shape
+        assert not plt.get_fignums()  # the figures are closed
+        assert set(result.save(tmp_path / "bare", plots=False)) == {
+            "results.csv",
+            "summary.csv",
+            "summary.md",
+        }
+
+
+class TestPlots:
+    @staticmethod
+    def saved(fig, tmp_path, name="plot.png"):
+        from matplotlib.figure import Figure
+
+        assert isinstance(fig, Figure)
+        path = tmp_path / name
+        fig.savefig(path)
+        assert path.stat().st_size > 1000
+        return path
+
+    def test_plot_alpha(self, tmp_path):
+        from skiwce.comparison import plot_alpha
+
+        fig = plot_alpha()
+        assert len(fig.axes[0].lines) == 5
+        np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata()[-1], 1.0)
+        self.saved(fig, tmp_path)
+        assert len(plot_alpha(20, n_epochs=50, schedule="step").axes[0].lines) == 1
+
+    def test_plot_weight_history(self, fitted, tmp_path):
+        from skiwce.comparison import plot_weight_history
+
+        fig = plot_weight_history(fitted)
+        alpha_line = fig.axes[0].lines[0]
+        np.testing.assert_allclose(alpha_line.get_ydata(), fitted.net_.history[:, "alpha"])
+        assert len(fig.axes[1].lines) == 3
+        assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["0", "1", "2"]
+        self.saved(fig, tmp_path)
+        _, axes = plt.subplots(1, 2)
+        fig = plot_weight_history(fitted.net_, labels=["a", "b", "c"], axes=axes)
+        assert fig is axes[0].figure
+
+    def test_plot_weight_history_errors(self):
+        from skiwce.comparison import plot_weight_history
+
+        with pytest.raises(ValueError, match="fitted IWCEClassifier"):
+            plot_weight_history(DummyClassifier())
+
+    def test_plot_loss_curves(self, fitted, tmp_path):
+        from skiwce.comparison import plot_loss_curves
+
+        fig = plot_loss_curves(fitted)
+        assert len(fig.axes[0].lines) == 2  # train and valid
+        self.saved(fig, tmp_path)
+        assert len(plot_loss_curves({"a": fitted, "b": fitted}).axes[0].lines) == 4
+
+    def test_plot_recall_by_method(self, small_result, tmp_path):
+        from skiwce.comparison import plot_recall_by_method
+
+        fig = plot_recall_by_method(small_result)
+        assert len(fig.axes[0].patches) == 3 * 3
+        self.saved(fig, tmp_path)
+        fig = plot_recall_by_method(small_result.table, methods=["dummy"])
+        assert len(fig.axes[0].patches) == 3
+        with pytest.raises(ValueError, match="Unknown methods \\['x'\\]"):
+            plot_recall_by_method(small_result, methods=["x"])
+        with pytest.raises(ValueError, match="no recall_<label> columns"):
+            plot_recall_by_method(pd.DataFrame({"method": ["a"]}))
+        with pytest.raises(ValueError, match="ComparisonResult or its table"):
+            plot_recall_by_method([1, 2])
+
+    def test_plot_scores(self, small_result, tmp_path):
+        from skiwce.comparison import plot_scores
+
+        self.saved(plot_scores(small_result, "g_mean"), tmp_path)
+        with pytest.raises(ValueError, match="Unknown metric 'nope'"):
+            plot_scores(small_result, "nope")
+
+    def test_plot_confusion_matrices(self, small_result, tmp_path):
+        from skiwce.comparison import plot_confusion_matrices
+
+        fig = plot_confusion_matrices(small_result, ncols=2)
+        visible = [ax for ax in fig.axes if ax.get_visible()]
+        assert [ax.get_title() for ax in visible] == ["iwce", "stump", "dummy"]
+        # Normalised by the true class: each row of texts sums to 1.
+        values = np.array([float(t.get_text()) for t in visible[0].texts]).reshape(3, 3)
+        np.testing.assert_allclose(values.sum(axis=1), 1.0, atol=0.02)
+        self.saved(fig, tmp_path)
+        counts = plot_confusion_matrices(small_result, methods=["dummy"], normalize=None)
+        total = sum(float(t.get_text()) for t in counts.axes[0].texts)
+        assert total == small_result.confusion["dummy"].sum()
+        with pytest.raises(ValueError, match="normalize must be one of"):
+            plot_confusion_matrices(small_result, normalize="rows")
+        with pytest.raises(ValueError, match="No confusion matrix for \\['x'\\]"):
+            plot_confusion_matrices(small_result, methods=["x"])
+
+    def test_plot_method_heatmap(self, small_result, tmp_path):
+        from skiwce.comparison import plot_method_heatmap
+
+        table = pd.concat(
+            [
+                small_result.table.assign(dataset="a"),
+                small_result.table.assign(dataset="b"),
+            ]
+        )
+        fig = plot_method_heatmap(table)
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        assert len(texts) == 3 * 2
+        mean = small_result.table.groupby("method")["balanced_accuracy"].mean()["iwce"]
+        assert texts[0] == f"{100 * mean:.1f}"
+        self.saved(fig, tmp_path)
+        with pytest.raises(ValueError, match="needs a 'dataset' column"):
+            plot_method_heatmap(small_result)
+
+
+class TestCompareDataset:
+    def test_named_data_set(self):
+        pytest.importorskip("skiwce.datasets")
+        from skiwce.comparison import compare_dataset
+
+        result = compare_dataset(
+            "digits_lt",
+            ["ce", "adaboost_dt"],
+            n_seeds=1,
+            progress=False,
+            common_params={"max_epochs": 1, "module": "mlp"},
+        )
+        table = result.table
+        assert table.columns[0] == "dataset" and (table["dataset"] == "digits_lt").all()
+        assert result.reference == "ce"  # iwce is not among the methods
+        assert len(table) == 2 and (table["fold"] == 0).all()  # the fixed test split
+        assert result.confusion["ce"].sum() == 500
+
+    def test_class_names_label_the_recalls(self):
+        pytest.importorskip("skiwce.datasets")
+        from skiwce.comparison import compare_dataset
+
+        result = compare_dataset(
+            "paper_quantiles", ["brf"], n_seeds=1, progress=False, reference=None
+        )
+        assert ["recall_c1", "recall_c2", "recall_c3"] == [
+            c for c in result.table.columns if c.startswith("recall_")
+        ]
+
+    def test_unknown_data_set(self):
+        pytest.importorskip("skiwce.datasets")
+        from skiwce.comparison import compare_dataset
+
+        with pytest.raises(ValueError, match="Unknown data set 'nope'.*paper_quantiles"):
+            compare_dataset("nope")
