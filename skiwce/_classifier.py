@@ -41,10 +41,11 @@ CRITERIA = {
     "ldam": LDAMLoss,
     "logit_adjusted": LogitAdjustedLoss,
 }
-# Optimizers whose ``fused=True`` implementation runs on CPU and CUDA.
+# Optimizers whose ``fused=True`` implementation runs on CPU and CUDA in every torch version
+# that has it (fused Adagrad, for one, is CPU-only in some).
 _FUSED_OPTIMIZERS = {
     opt
-    for opt in (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD, torch.optim.Adagrad)
+    for opt in (torch.optim.Adam, torch.optim.AdamW)
     if "fused" in inspect.signature(opt).parameters
 }
 # Fused CPU kernels arrived in PyTorch 2.4.
@@ -108,10 +109,12 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         Rescaling of the weights at every epoch: ``"prior"`` keeps the expected weight of a
         training sample at 1 (balanced weights already do, so the loss keeps the scale of cross
         entropy); ``"sum"`` makes them sum to 1, the paper's literal reading; None leaves them.
-    criterion : {"iwce", "focal", "ldam", "logit_adjusted"} or IWCELoss subclass, default="iwce"
+    criterion : {"iwce", "focal", "ldam", "logit_adjusted"} or loss class, default="iwce"
         The loss. All take the scheduled class weights; ``"ldam"`` and ``"logit_adjusted"`` also
         get the training class counts (``class_counts``). Use ``class_weight=None`` for their
-        unweighted forms.
+        unweighted forms. A custom class needs a ``weight`` buffer (unless
+        ``class_weight=None``) and, for ``sample_weight``, a ``sample_weight`` argument in
+        ``forward``, as :class:`skiwce.IWCELoss` subclasses have.
     criterion_params : dict or None, default=None
         Keyword arguments of the loss (e.g. ``{"gamma": 2.0}`` for focal loss), also settable as
         ``criterion__<name>``.
@@ -138,13 +141,18 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
     early_stopping : bool, default=False
         Stop when ``valid_bacc`` has not improved for ``n_iter_no_change`` epochs and restore the
         best epoch's parameters. Uses ``validation_fraction`` (0.1 if None). It watches balanced
-        accuracy, never the weighted validation loss, whose meaning moves with alpha.
+        accuracy, never the weighted validation loss, whose meaning moves with alpha, and only
+        epochs whose weights reached their target (alpha = 1): from the switch epoch on. With
+        the default exponential schedule that is the last epoch, so to stop early set
+        ``switch_epoch`` (e.g. 0.5) or use ``schedule="step"`` or ``"constant"``.
     n_iter_no_change : int, default=10
         Patience of early stopping.
     batching : {"tensor", "dataloader"}, default="tensor"
         ``"tensor"`` makes tensors once per fit and slices batches from them (fast);
-        ``"dataloader"`` uses skorch's DataLoader. Both draw the same batches and give the same
-        result.
+        ``"dataloader"`` uses skorch's DataLoader. Both draw the same random numbers and batches,
+        so on a CPU they give the same result (tested). If the number of training samples is 1
+        more than a multiple of ``batch_size``, that last one-sample batch is dropped each epoch
+        (BatchNorm cannot train on it).
     precision : {"auto", "32", "bf16"}, default="auto"
         ``"bf16"`` runs the network under bfloat16 autocast (the loss and the returned
         probabilities stay fp32); ``"auto"`` uses it on CUDA devices that support it and fp32
@@ -153,16 +161,20 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         Keep image batches and the network in channels-last memory layout; ``"auto"`` does so
         for 4-D inputs on CUDA.
     compile : bool, default=False
-        Compile the network with ``torch.compile`` (pays off for long runs on a GPU).
+        Compile the network (not the loss, whose weights change every epoch) with
+        ``torch.compile``; pays off for long runs on a GPU.
     device : str or torch.device, default="cpu"
         Where to train, e.g. ``"cuda"``.
     n_threads : int or None, default=None
         Torch's intra-op CPU threads during :meth:`fit` and prediction, restored afterwards;
         None leaves torch's setting. joblib's default (loky) workers already limit torch to
-        ``cores // n_jobs`` threads; set ``n_threads=1`` for Dask workers or threads.
+        ``cores // n_jobs`` threads; set ``n_threads=1`` for Dask worker processes. The setting
+        is process-wide: don't run fits in several threads of one process.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, dropout and the validation split. The
-        global torch random state of the caller is left as it was.
+        caller's torch random state (CPU, and the fit's CUDA device) is restored after the fit.
+        Runs are bit-identical on a CPU; fits in several threads of one process share torch's
+        generator and are not reproducible (use processes).
     verbose : int, default=0
         Print skorch's epoch log if > 0.
 
@@ -413,7 +425,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(
                 (
                     "early_stopping",
-                    EarlyStopping(
+                    _EarlyStoppingAtTarget(
                         monitor="valid_bacc",
                         lower_is_better=False,
                         patience=self.n_iter_no_change,
@@ -442,6 +454,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             Class labels of any type.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative per-sample weights multiplying each sample's loss (e.g. from AdaBoost).
+            They are rescaled to mean 1 on the training data, so only their ratios matter:
+            AdaBoost's weights, which sum to 1, do not shrink the loss and the gradients.
 
         Returns
         -------
@@ -451,21 +465,21 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         if y.dtype == object and len({isinstance(label, str) for label in y}) > 1:
             raise ValueError("Mix of label input types (string and number) in y.")
         check_classification_targets(y)
-        self.classes_, y_enc = np.unique(y, return_inverse=True)
-        n_classes = len(self.classes_)
+        classes, y_enc = np.unique(y, return_inverse=True)
+        n_classes = len(classes)
         if n_classes < 2:
             raise ValueError(
                 f"IWCEClassifier needs samples of at least 2 classes in y; got 1 class "
-                f"({self.classes_[0]!r})."
+                f"({classes[0]!r})."
             )
-        self.input_shape_ = tuple(X.shape[1:])
-        cost = check_class_weight(self.class_weight, self.classes_)
+        input_shape = tuple(X.shape[1:])
+        cost = check_class_weight(self.class_weight, classes)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float32, ensure_non_negative=True
             )
         _check_device(self.device)
-        module, module_kwargs = self._module(self.input_shape_, n_classes)
+        module, module_kwargs = self._module(input_shape, n_classes)
         optimizer, optimizer_kwargs = self._optimizer()
 
         rng = check_random_state(self.random_state)
@@ -476,15 +490,20 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         fraction = self.validation_fraction
         if self.early_stopping and fraction is None:
             fraction = 0.1
-        train_split, idx_train = None, np.arange(len(y_enc))
+        train_split, X_train, y_train, sw_train = None, X, y_enc, sample_weight
         if fraction is not None:
             idx_train, idx_valid = train_test_split(
-                idx_train, test_size=fraction, stratify=y_enc, random_state=split_seed
+                np.arange(len(y_enc)), test_size=fraction, stratify=y_enc, random_state=split_seed
             )
-            valid_X = self._net_input(X[idx_valid], _take(sample_weight, idx_valid))
+            X_train, y_train = X[idx_train], y_enc[idx_train]
+            sw_train = _take(sample_weight, idx_train)
+            valid_X = self._net_input(X[idx_valid], _mean_one(_take(sample_weight, idx_valid)))
             train_split = predefined_split(Dataset(valid_X, y_enc[idx_valid]))
-        self.class_counts_ = class_counts(y_enc[idx_train], n_classes)
-        criterion, criterion_kwargs = self._criterion(self.class_counts_)
+        counts = class_counts(y_train, n_classes)
+        criterion, criterion_kwargs = self._criterion(counts)
+        # BatchNorm cannot train on a batch of one sample: drop such a last batch (a different
+        # random sample each epoch).
+        drop_last = len(y_train) % self.batch_size == 1 and len(y_train) > 1
 
         net = IWCENet(
             module=module,
@@ -501,21 +520,25 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             batching=self.batching,
             precision=self.precision,
             channels_last=(
-                len(self.input_shape_) == 3 and torch.device(self.device).type == "cuda"
+                len(input_shape) == 3 and torch.device(self.device).type == "cuda"
                 if self.channels_last == "auto"
                 else self.channels_last
             ),
             compile=self.compile,
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(shuffle_seed),
+            iterator_train__drop_last=drop_last,
             callbacks__print_log__keys_ignored=["class_weight"],
             **{f"module__{k}": v for k, v in module_kwargs.items()},
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
-        X_train = self._net_input(X[idx_train], _take(sample_weight, idx_train))
+        net_input = self._net_input(X_train, _mean_one(sw_train))
         with _seeded(torch_seed, self.device), _torch_threads(self.n_threads):
-            net.fit(X_train, y_enc[idx_train])
+            net.fit(net_input, y_train)
+        self.classes_ = classes
+        self.input_shape_ = input_shape
+        self.class_counts_ = counts
         self.net_ = net
         self.n_iter_ = len(net.history)
         self.interrupted_ = bool(getattr(net, "interrupted_", False))
@@ -553,7 +576,9 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         X = self._validate_X(X)
-        with _torch_threads(self.n_threads):
+        # fork_rng: batching draws from torch's generator (as a DataLoader does); the caller's
+        # random state must not move because of a prediction.
+        with torch.random.fork_rng(devices=[]), _torch_threads(self.n_threads):
             logits = self.net_.forward(X, training=False, device="cpu")
         logits = logits.detach().numpy().astype(np.float64)
         if self.logit_adjustment:
@@ -628,12 +653,36 @@ def _check_device(device):
         raise ValueError(f"device={str(device)!r} but CUDA is not available on this machine.")
 
 
+def _mean_one(sample_weight):
+    """Sample weights rescaled to mean 1, so that their scale (e.g. AdaBoost's, which sum to 1)
+    does not scale the loss and the gradients."""
+    if sample_weight is None:
+        return None
+    total = float(np.sum(sample_weight, dtype=np.float64))
+    if not total > 0:
+        raise ValueError("sample_weight sums to zero on the training data; nothing to learn.")
+    return (sample_weight * np.float32(len(sample_weight) / total)).astype(np.float32)
+
+
 def _take(a, idx):
     return None if a is None else a[idx]
 
 
 def _silent(*args, **kwargs):
     pass
+
+
+class _EarlyStoppingAtTarget(EarlyStopping):
+    """Early stopping that watches only epochs whose class weights reached their target.
+
+    Before alpha reaches 1 the loss is still close to plain cross entropy; stopping (or keeping
+    the best parameters) there would throw IWCE away.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.history[-1].get("alpha", 1.0) < 1.0:
+            return
+        super().on_epoch_end(net, **kwargs)
 
 
 class _torch_threads:
@@ -653,16 +702,30 @@ class _torch_threads:
 
 
 class _seeded:
-    """Seed torch's global generators for a block and restore the caller's state after it."""
+    """Seed torch's generators of the fit's device for a block, restoring the caller's state.
+
+    On CPU only the CPU generator is seeded and restored; on CUDA also the fit's device's. The
+    state is process-wide: fits running at once in threads of one process share it, so only
+    process-based parallelism (joblib's default loky, Dask worker processes) is reproducible.
+    """
 
     def __init__(self, seed, device):
         self.seed = seed
-        self.cuda = torch.device(device).type == "cuda" and torch.cuda.is_available()
+        device = torch.device(device)
+        self.cuda_index = None
+        if device.type == "cuda" and torch.cuda.is_available():
+            self.cuda_index = (
+                device.index if device.index is not None else torch.cuda.current_device()
+            )
 
     def __enter__(self):
-        self._fork = torch.random.fork_rng(devices=None if self.cuda else [])
+        devices = [] if self.cuda_index is None else [self.cuda_index]
+        self._fork = torch.random.fork_rng(devices=devices)
         self._fork.__enter__()
-        torch.manual_seed(self.seed)
+        torch.default_generator.manual_seed(self.seed)
+        if self.cuda_index is not None:
+            with torch.cuda.device(self.cuda_index):
+                torch.cuda.manual_seed(self.seed)
         return self
 
     def __exit__(self, *exc):

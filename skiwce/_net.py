@@ -75,9 +75,18 @@ class TensorBatches:
     """
 
     def __init__(
-        self, X, y, batch_size, shuffle=False, generator=None, device="cpu", channels_last=False
+        self,
+        X,
+        y,
+        batch_size,
+        shuffle=False,
+        generator=None,
+        device="cpu",
+        channels_last=False,
+        drop_last=False,
     ):
         self.device = torch.device(device)
+        self.drop_last = drop_last
         if channels_last:
             X = _channels_last(X)
         self.X = self._place(X)
@@ -102,29 +111,34 @@ class TensorBatches:
             return None
         if isinstance(t, Mapping):
             return {k: self._take(v, idx) for k, v in t.items()}
-        out = t[idx] if isinstance(idx, slice) else t.index_select(0, idx)
+        out = t[idx] if isinstance(idx, slice) else t.index_select(0, idx.to(t.device))
         if out.device != self.device:
             out = out.to(self.device, non_blocking=True)
         return out
 
     def __len__(self):
+        if self.drop_last:
+            return self.n_samples // self.batch_size
         return (self.n_samples + self.batch_size - 1) // self.batch_size
 
     def __iter__(self):
         n, bs = self.n_samples, self.batch_size
+        starts = range(0, len(self) * bs, bs)
+        # Draw what a DataLoader draws: a base seed when its iterator is made (from the global
+        # generator when it has none, which moves dropout's random numbers), then, shuffling,
+        # RandomSampler's permutation and a second (empty-sliced) one it computes once the
+        # first is used up.
+        torch.empty((), dtype=torch.int64).random_(generator=self.generator)
         if self.shuffle:
-            # Draw what a DataLoader over a RandomSampler draws from the same generator: a base
-            # seed when the iterator is made, the permutation, and a second (empty-sliced)
-            # permutation that RandomSampler computes once the first is used up.
-            torch.empty((), dtype=torch.int64).random_(generator=self.generator)
             perm = torch.randperm(n, generator=self.generator)
             torch.randperm(n, generator=self.generator)
-            on_device = perm.to(_device_of(self.X))
-            for start in range(0, n, bs):
-                idx = on_device[start : start + bs]
+            first = next(iter(self.X.values())) if isinstance(self.X, Mapping) else self.X
+            perm = perm.to(first.device)  # once per epoch; _take moves it only if needed
+            for start in starts:
+                idx = perm[start : start + bs]
                 yield self._take(self.X, idx), self._take(self.y, idx)
         else:
-            for start in range(0, n, bs):
+            for start in starts:
                 idx = slice(start, start + bs)
                 yield self._take(self.X, idx), self._take(self.y, idx)
 
@@ -136,10 +150,6 @@ def _channels_last(X):
     if isinstance(X, torch.Tensor) and X.ndim == 4:
         return X.contiguous(memory_format=torch.channels_last)
     return X
-
-
-def _device_of(X):
-    return (next(iter(X.values())) if isinstance(X, Mapping) else X).device
 
 
 def _fits_on_device(t, device, fraction=0.5):
@@ -168,10 +178,17 @@ class IWCENet(NeuralNetClassifier):
         self.channels_last = channels_last
 
     def initialize_module(self):
+        self.precision_ = resolve_precision(self.precision, self.device)
         super().initialize_module()
         if self.channels_last:
             self.module_ = self.module_.to(memory_format=torch.channels_last)
         return self
+
+    def torch_compile(self, module, name):
+        # Criteria are not compiled: the scheduled class-weight buffer changes every epoch.
+        if name.startswith("criterion"):
+            return module
+        return super().torch_compile(module, name)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch swallows KeyboardInterrupt after this returns; remember that it happened.
@@ -191,8 +208,7 @@ class IWCENet(NeuralNetClassifier):
             x = x["X"]
         if self.channels_last:
             x = _channels_last(x)
-        precision = resolve_precision(self.precision, self.device)
-        if precision == "32":
+        if self.precision_ == "32":
             return super().infer(x, **fit_params)
         with torch.autocast(device_type=torch.device(self.device).type, dtype=torch.bfloat16):
             logits = super().infer(x, **fit_params)
@@ -218,6 +234,9 @@ class IWCENet(NeuralNetClassifier):
         if data is None:
             return super().get_iterator(dataset, training=training)
         kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        if set(kwargs) - {"batch_size", "shuffle", "generator", "drop_last"}:
+            # A sampler, collate_fn, workers...: only a DataLoader does what was asked.
+            return super().get_iterator(dataset, training=training)
         batch_size = kwargs.get("batch_size", self.batch_size)
         if batch_size == -1:
             batch_size = len(dataset)
@@ -228,4 +247,5 @@ class IWCENet(NeuralNetClassifier):
             generator=kwargs.get("generator"),
             device=self.device,
             channels_last=self.channels_last,
+            drop_last=bool(kwargs.get("drop_last", False)),
         )

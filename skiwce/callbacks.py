@@ -28,7 +28,10 @@ def dataset_targets(dataset):
     tensor); any other dataset is iterated once, reading the second item of each sample.
     """
     if isinstance(dataset, Subset):
-        return dataset_targets(dataset.dataset)[np.asarray(dataset.indices)]
+        indices = np.asarray(dataset.indices)
+        if isinstance(dataset.dataset, (Subset, SkorchDataset, TensorDataset)):
+            return dataset_targets(dataset.dataset)[indices]
+        return _targets_by_iteration(dataset.dataset, indices)
     if isinstance(dataset, SkorchDataset):
         y = dataset.y
         if y is None:
@@ -36,11 +39,15 @@ def dataset_targets(dataset):
     elif isinstance(dataset, TensorDataset):
         y = dataset.tensors[-1]
     else:
-        y = [dataset[i][1] for i in range(len(dataset))]
-        y = [t.item() if isinstance(t, torch.Tensor) else t for t in y]
+        return _targets_by_iteration(dataset, range(len(dataset)))
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
     return np.asarray(y)
+
+
+def _targets_by_iteration(dataset, indices):
+    y = [dataset[int(i)][1] for i in indices]
+    return np.asarray([t.item() if isinstance(t, torch.Tensor) else t for t in y])
 
 
 class IncrementalClassWeights(Callback):
@@ -185,6 +192,7 @@ class IncrementalClassWeights(Callback):
 
     def _write_weights(self, net, weights):
         crit = getattr(net, self.criterion + "_", None)
+        crit = getattr(crit, "_orig_mod", crit)  # a criterion compiled by torch.compile
         if crit is None:
             raise ValueError(
                 f"The net has no criterion {self.criterion!r} (no attribute "

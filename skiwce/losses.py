@@ -115,7 +115,9 @@ class LDAMLoss(IWCELoss):
     """Label-distribution-aware margin loss (Cao et al., 2019).
 
     Subtracts a margin ``m_c ∝ n_c ** (-1/4)`` (largest margin ``max_margin``) from the true
-    class's logit and scales the logits by ``s`` before cross entropy. With the ``"step"``
+    class's logit and scales the logits by ``s`` before cross entropy. Cao et al. use ``s = 30``
+    with a normalised (cosine) output layer; on the raw logits of an ordinary linear head,
+    keep ``s = 1``. With the ``"step"``
     schedule of :class:`skiwce.IncrementalClassWeights` it is LDAM-DRW.
 
     Parameters
@@ -124,7 +126,7 @@ class LDAMLoss(IWCELoss):
         Training samples per class.
     max_margin : float, default=0.5
         The margin of the rarest class.
-    s : float, default=30.0
+    s : float, default=1.0
         Logit scale.
     weight, reduction
         As for :class:`IWCELoss`.
@@ -138,7 +140,7 @@ class LDAMLoss(IWCELoss):
     tensor([0.2810, 0.5000], dtype=torch.float64)
     """
 
-    def __init__(self, class_counts, max_margin=0.5, s=30.0, weight=None, reduction="mean"):
+    def __init__(self, class_counts, max_margin=0.5, s=1.0, weight=None, reduction="mean"):
         super().__init__(weight=weight, reduction=reduction)
         prior = _as_prior(class_counts)
         m = prior ** (-0.25)

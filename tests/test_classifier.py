@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import LRScheduler
 from torch import nn
 
-from skiwce import IWCEClassifier
+from skiwce import IWCEClassifier, IWCELoss
 from skiwce.functional import balanced_weights
 from skiwce.models import CNN1D, MLP, HARNet, ResNet18
 
@@ -158,14 +158,39 @@ class TestFit:
         adjusted = clf.predict_proba(X)
         assert adjusted[:, 2].mean() > plain[:, 2].mean()
 
-    def test_early_stopping_watches_balanced_accuracy(self, imbalanced_data):
+    def test_early_stopping_watches_balanced_accuracy_at_target_weights(self, imbalanced_data):
         X, y = imbalanced_data
         clf = IWCEClassifier(
-            early_stopping=True, n_iter_no_change=2, max_epochs=50, lr=0.05, random_state=0
+            early_stopping=True,
+            n_iter_no_change=2,
+            switch_epoch=5,
+            max_epochs=50,
+            lr=0.05,
+            random_state=0,
         ).fit(X, y)
-        assert "valid_bacc" in clf.net_.history[-1]
-        assert clf.n_iter_ < 50
+        history = clf.net_.history
+        assert "valid_bacc" in history[-1]
+        assert 8 <= clf.n_iter_ < 50  # counting starts at the switch epoch (index 5)
+        assert history[-1, "alpha"] == 1.0
+        assert not clf.interrupted_
+        es = clf.net_.callbacks_[[n for n, _ in clf.net_.callbacks_].index("early_stopping")][1]
+        assert es.monitor == "valid_bacc" and not es.lower_is_better
+        assert es.best_epoch_ >= 6  # 1-based: never an epoch before the weights' target
         assert clf.class_counts_.sum() == 270  # 10 % held out, stratified
+
+    def test_early_stopping_never_stops_before_the_target(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(
+            early_stopping=True, n_iter_no_change=1, max_epochs=6, lr=0.05, random_state=0
+        ).fit(X, y)
+        assert clf.n_iter_ == 6  # the default switch epoch is the last one
+
+    def test_loss_is_the_plain_mean(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(**FAST).fit(X, y)
+        assert (
+            isinstance(clf.net_.criterion_, IWCELoss) and clf.net_.criterion_.reduction == "mean"
+        )
 
     def test_validation_fraction_only_scores(self, imbalanced_data):
         X, y = imbalanced_data
@@ -203,12 +228,31 @@ class TestBatching:
     @pytest.mark.parametrize("validation_fraction", [None, 0.2])
     def test_tensor_path_equals_dataloader_path(self, imbalanced_data, validation_fraction):
         X, y = imbalanced_data
-        params = {**FAST, "validation_fraction": validation_fraction}
+        params = {
+            **FAST,
+            "validation_fraction": validation_fraction,
+            "module_params": {"dropout": 0.3},  # dropout reads the global generator
+        }
         sw = np.linspace(0.5, 1.5, len(y))
         fast = IWCEClassifier(batching="tensor", **params).fit(X, y, sample_weight=sw)
         slow = IWCEClassifier(batching="dataloader", **params).fit(X, y, sample_weight=sw)
         assert histories_equal(fast, slow)
         np.testing.assert_array_equal(fast.predict_proba(X), slow.predict_proba(X))
+
+    def test_images_channels_last_and_one_sample_last_batch(self):
+        rng = np.random.RandomState(0)
+        X = rng.rand(33, 1, 8, 8).astype(np.float32)  # 33 = 32 + 1: BatchNorm needs 2
+        y = np.repeat([0, 1], [20, 13])
+        params = {
+            **FAST,
+            "module": "resnet18",
+            "module_params": {"width": 4},
+            "channels_last": True,
+        }
+        fast = IWCEClassifier(batching="tensor", **params).fit(X, y)
+        slow = IWCEClassifier(batching="dataloader", **params).fit(X, y)
+        assert histories_equal(fast, slow)
+        assert fast.net_.history[0, "train_batch_count"] == 1
 
     def test_3d_and_odd_batch(self, sequence_data):
         X, y = sequence_data
@@ -219,6 +263,13 @@ class TestBatching:
 
 
 class TestSampleWeight:
+    def test_only_ratios_matter(self, imbalanced_data):
+        X, y = imbalanced_data
+        sw = np.linspace(0.5, 1.5, len(y))
+        a = IWCEClassifier(**FAST).fit(X, y, sample_weight=sw)
+        b = IWCEClassifier(**FAST).fit(X, y, sample_weight=sw / 4)
+        np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-5)
+
     def test_ones_equal_none(self, imbalanced_data):
         X, y = imbalanced_data
         a = IWCEClassifier(**FAST).fit(X, y)
@@ -387,9 +438,22 @@ class TestBadInput:
 class TestRuntime:
     def test_n_threads_is_restored(self, imbalanced_data):
         before = torch.get_num_threads()
-        clf = IWCEClassifier(n_threads=1, **FAST).fit(*imbalanced_data)
-        clf.predict(imbalanced_data[0])
-        assert torch.get_num_threads() == before
+        torch.set_num_threads(2)
+        try:
+            clf = IWCEClassifier(n_threads=1, **FAST).fit(*imbalanced_data)
+            clf.predict(imbalanced_data[0])
+            assert torch.get_num_threads() == 2
+        finally:
+            torch.set_num_threads(before)
+
+    # Importing torch's compiler stack warns about torch.jit internals, not about skiwce.
+    @pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+    def test_compile_skips_the_criterion(self):
+        from skiwce._net import IWCENet
+
+        net = IWCENet(MLP, module__n_features=3, criterion=IWCELoss, compile=True).initialize()
+        assert type(net.criterion_) is IWCELoss
+        assert type(net.module_) is not MLP  # the network is compiled (lazily)
 
     def test_keyboard_interrupt_keeps_a_usable_model(self, imbalanced_data):
         from skorch.callbacks import Callback
@@ -415,8 +479,9 @@ class TestRuntime:
         assert logits.dtype == torch.float32
         fp32 = IWCEClassifier(precision="auto", **FAST).fit(X, y)  # "auto" is fp32 on CPU
         assert fp32.net_.history[:, "train_loss"] != clf.net_.history[:, "train_loss"]
-        assert fp32.net_.history[:, "train_loss"] == (
-            IWCEClassifier(precision="32", **FAST).fit(X, y).net_.history[:, "train_loss"]
+        assert (
+            fp32.net_.history[:, "train_loss"]
+            == (IWCEClassifier(precision="32", **FAST).fit(X, y).net_.history[:, "train_loss"])
         )
 
     def test_channels_last_images(self):

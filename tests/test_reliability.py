@@ -1656,6 +1656,7 @@ class TestInterruption:
             early_stopping=True,
             n_iter_no_change=1,
             validation_fraction=0.3,
+            schedule="constant",  # weights at their target from the start: every epoch counts
             **{**FAST, "max_epochs": 30, "lr": 1e-9},
         )
         with warnings.catch_warnings():

@@ -119,7 +119,7 @@ def effective_number_weights(counts, beta=0.999):
     --------
     >>> from skiwce.functional import effective_number_weights
     >>> effective_number_weights([100, 10], beta=0.99).round(3)
-    array([0.161, 1.839])
+    array([0.262, 1.738])
     """
     if not (isinstance(beta, numbers.Real) and 0 <= beta < 1):
         raise ValueError(f"beta must be a float in [0, 1); got {beta!r}.")
