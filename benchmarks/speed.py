@@ -89,8 +89,16 @@ def cpu_benchmark(epochs, repeats, threads):
         def run():
             torch.manual_seed(0)
             Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-            bare_loop(CNN1D(input_length=10, n_classes=3), Xt, yt, epochs=epochs,
-                      batch_size=64, lr=1e-3, fused=fused)
+            bare_loop(
+                CNN1D(input_length=10, n_classes=3),
+                Xt,
+                yt,
+                epochs=epochs,
+                batch_size=64,
+                lr=1e-3,
+                fused=fused,
+            )
+
         return run
 
     variants = {
@@ -155,18 +163,37 @@ def cuda_benchmark(epochs, n_images):
     torch.manual_seed(0)
     m = ResNet18(in_channels=3, n_classes=10).to(device).to(memory_format=torch.channels_last)
     results["bare loop, bf16 autocast + channels-last"] = per_second(
-        bare_loop(m, Xt.contiguous(memory_format=torch.channels_last), yt, epochs=epochs,
-                  batch_size=256, lr=1e-3, fused=True, bf16=True, sync=sync)
+        bare_loop(
+            m,
+            Xt.contiguous(memory_format=torch.channels_last),
+            yt,
+            epochs=epochs,
+            batch_size=256,
+            lr=1e-3,
+            fused=True,
+            bf16=True,
+            sync=sync,
+        )
     )
     torch.manual_seed(0)
     net = NeuralNetClassifier(
-        ResNet18, module__in_channels=3, module__n_classes=10, criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam, lr=1e-3, max_epochs=epochs, batch_size=256,
-        train_split=None, iterator_train__shuffle=True, device="cuda", verbose=0,
+        ResNet18,
+        module__in_channels=3,
+        module__n_classes=10,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=epochs,
+        batch_size=256,
+        train_split=None,
+        iterator_train__shuffle=True,
+        device="cuda",
+        verbose=0,
     ).fit(X, y)
     results["plain skorch"] = per_second(net.history[:, "dur"])
-    clf = IWCEClassifier(module="resnet18", max_epochs=epochs, batch_size=256, device="cuda",
-                         random_state=0).fit(X, y)
+    clf = IWCEClassifier(
+        module="resnet18", max_epochs=epochs, batch_size=256, device="cuda", random_state=0
+    ).fit(X, y)
     results["IWCEClassifier (bf16 + channels-last, auto)"] = per_second(clf.net_.history[:, "dur"])
     ref = results["bare loop, bf16 autocast + channels-last"]
     lines = [

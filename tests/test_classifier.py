@@ -447,7 +447,9 @@ class TestRuntime:
             torch.set_num_threads(before)
 
     # Importing torch's compiler stack warns about torch.jit internals, not about skiwce.
-    @pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+    @pytest.mark.filterwarnings(
+        "ignore:`torch.jit.script_method` is deprecated:DeprecationWarning"
+    )
     def test_compile_skips_the_criterion(self):
         from skiwce._net import IWCENet
 

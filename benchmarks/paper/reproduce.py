@@ -122,8 +122,7 @@ def _wisdm(args):
     else:
         train = make_mnist1d(n_samples=4000, random_state=0)
         test = make_mnist1d(n_samples=2000, random_state=1)
-        X_lt, y_lt = make_long_tailed(train.data, train.target, imbalance_ratio=20,
-                                      random_state=0)
+        X_lt, y_lt = make_long_tailed(train.data, train.target, imbalance_ratio=20, random_state=0)
         split = (X_lt, y_lt, test.data, test.target)
         note = (
             "OFFLINE STAND-IN: no WISDM file was given, so this is MNIST-1D made long-tailed "
@@ -162,8 +161,14 @@ def _cifar10(args):
             f"(1x8x8) with classes 5-9 cut to IR = {args.ir}, and a narrow ResNet-18 (width 8). "
             "Its numbers are not comparable with the paper's."
         )
-    X, y = make_long_tailed(X, y, imbalance_ratio=1 / args.ir, profile="step",
-                            minority_classes=minority, random_state=0)
+    X, y = make_long_tailed(
+        X,
+        y,
+        imbalance_ratio=1 / args.ir,
+        profile="step",
+        minority_classes=minority,
+        random_state=0,
+    )
     common = {
         "module": "resnet18",
         "module_params": {"width": width},
@@ -208,13 +213,17 @@ def _report(name, result, args, note, seconds):
         lines += [f"> {paper['note']}", ""]
     lines += ["## The paper", "", "| method | " + " | ".join(paper["columns"]) + " |"]
     lines += ["|---" * (len(paper["columns"]) + 1) + "|"]
-    lines += [f"| {m} | " + " | ".join(f"{v:.2f}" for v in vals) + " |"
-              for m, vals in paper["rows"].items()]
+    lines += [
+        f"| {m} | " + " | ".join(f"{v:.2f}" for v in vals) + " |"
+        for m, vals in paper["rows"].items()
+    ]
     lines += ["", f"## skiwce ({args.seeds} seeds, mean ± std, %)", ""]
     lines += ["| method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for method, group in ok.groupby("method", sort=False):
-        cells = [f"{100 * group[metrics[c]].mean():.2f} ± {100 * group[metrics[c]].std(ddof=0):.2f}"
-                 for c in cols]
+        cells = [
+            f"{100 * group[metrics[c]].mean():.2f} ± {100 * group[metrics[c]].std(ddof=0):.2f}"
+            for c in cols
+        ]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     lines += ["", "## Full summary (all metrics, paired Wilcoxon test against the reference)", ""]
     lines += [result.to_markdown()]
@@ -223,8 +232,9 @@ def _report(name, result, args, note, seconds):
 
 def _commit():
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -244,13 +254,25 @@ def main(argv=None):
     methods, X, y, X_test, y_test, note = EXPERIMENTS[args.experiment](args)
     reference = next(m for m in methods if m.startswith("IWCE"))
     start = time.perf_counter()
-    result = compare(methods, X, y, X_test=X_test, y_test=y_test, n_seeds=args.seeds,
-                     random_state=0, n_jobs=args.jobs, reference=reference,
-                     return_train_score=True)
+    result = compare(
+        methods,
+        X,
+        y,
+        X_test=X_test,
+        y_test=y_test,
+        n_seeds=args.seeds,
+        random_state=0,
+        n_jobs=args.jobs,
+        reference=reference,
+        return_train_score=True,
+    )
     seconds = time.perf_counter() - start
     report = _report(args.experiment, result, args, note, seconds)
-    suffix = "_quick" if args.quick else ("" if args.data or args.experiment == "artificial"
-                                           else "_offline")
+    suffix = (
+        "_quick"
+        if args.quick
+        else ("" if args.data or args.experiment == "artificial" else "_offline")
+    )
     out = Path(args.out) if args.out else RESULTS / f"paper_{args.experiment}{suffix}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
