@@ -54,8 +54,16 @@ class ComparisonResult:
 
     Attributes
     ----------
-    table, labels, reference, confusion, estimators
-        The parameters.
+    table : pandas.DataFrame
+        The ``table`` parameter.
+    labels : ndarray
+        The ``labels`` parameter.
+    reference : str or None
+        The ``reference`` parameter.
+    confusion : dict
+        The ``confusion`` parameter.
+    estimators : dict or None
+        The ``estimators`` parameter.
     methods : list of str
         The methods in the order they were given.
 
@@ -187,9 +195,9 @@ class ComparisonResult:
         n_runs = int(summary["n_runs"].max()) if len(summary) else 0
         n_seeds, n_folds = self.table["seed"].nunique(), self.table["fold"].nunique()
         runs = (
-            f"{n_seeds} seeds × {n_folds} folds"
+            f"{n_seeds} seed{'s' * (n_seeds != 1)} × {n_folds} folds"
             if n_folds > 1
-            else f"{n_seeds} seeds, one train/test split each"
+            else f"{n_seeds} seed{'s' * (n_seeds != 1)}, one train/test split each"
         )
         note = f"Mean ± std over {n_runs} runs per method ({runs})"
         if self.reference is not None:
@@ -462,8 +470,8 @@ def compare(
     Parameters
     ----------
     estimators : dict or list of str
-        Method name to unfitted scikit-learn classifier, or names of :data:`METHODS` built by
-        :func:`make_methods` with ``common_params``.
+        Method name to unfitted scikit-learn classifier, or names of :data:`~skiwce.comparison.METHODS` built by
+        :func:`~skiwce.comparison.make_methods` with ``common_params``.
     X : array-like of shape (n_samples, ...)
         Inputs of any sample shape the estimators take: ``(n, features)``,
         ``(n, channels, length)``, ``(n, channels, height, width)``.
@@ -483,7 +491,7 @@ def compare(
         Runs in parallel with joblib over (method, seed, fold); None runs them one after the
         other in this process.
     reference : str or None, default="iwce"
-        The method the paired tests of :meth:`ComparisonResult.summary` compare against; None
+        The method the paired tests of :meth:`~skiwce.comparison.ComparisonResult.summary` compare against; None
         for no test.
     progress : bool, default=True
         Show a tqdm progress bar over the runs (on stderr).
@@ -494,7 +502,7 @@ def compare(
     return_train_score : bool, default=False
         Also score the training data (``train_accuracy``, ``train_balanced_accuracy``).
     return_estimators : bool or list of str, default=False
-        Keep the fitted estimators in :attr:`ComparisonResult.estimators`: all of them, or
+        Keep the fitted estimators in :attr:`~skiwce.comparison.ComparisonResult.estimators`: all of them, or
         those of the listed methods.
 
     Returns
@@ -507,8 +515,8 @@ def compare(
 
     See Also
     --------
-    make_methods : The baselines.
-    paired_wilcoxon : The paired test of the summary.
+    skiwce.comparison.make_methods : The baselines.
+    skiwce.comparison.paired_wilcoxon : The paired test of the summary.
 
     Examples
     --------
@@ -662,7 +670,7 @@ def compare_dataset(
     dataset : str
         A key of :data:`skiwce.datasets.DATASETS`.
     estimators : dict, list of str or None, default=None
-        As for :func:`compare`; None means all :data:`METHODS`.
+        As for :func:`compare`; None means all :data:`~skiwce.comparison.METHODS`.
     data_random_state : int, default=0
         Passed to ``load_dataset`` (generation, test split, long tail).
     common_params : dict or None, default=None

@@ -40,7 +40,7 @@ def paired_wilcoxon(table, *, reference, metric="balanced_accuracy", methods=Non
     ----------
     table : pandas.DataFrame
         One row per method and run, with the columns ``method``, ``metric`` and the pairing
-        columns, as :attr:`ComparisonResult.table`.
+        columns, as :attr:`~skiwce.comparison.ComparisonResult.table`.
     reference : str
         The method the others are compared to.
     metric : str, default="balanced_accuracy"

@@ -8,6 +8,7 @@ from ._artificial import make_paper_quantiles
 from ._long_tail import make_long_tailed
 from ._mnist1d import make_mnist1d
 
+#: The offline data sets :func:`load_dataset` knows, by name, with a one-line description.
 DATASETS = {
     "paper_quantiles": (
         "The paper's artificial 3-class Gaussian quantiles: 800/400/1000 training rows of 10 "

@@ -2,6 +2,7 @@
 
 import torch.nn.functional as F
 
+#: Reductions of :func:`iwce_loss`.
 REDUCTIONS = ("mean", "sum", "none", "weighted_mean")
 
 

@@ -3,6 +3,7 @@
 import math
 import numbers
 
+#: Names of the built-in alpha schedules.
 SCHEDULES = ("exponential", "step", "linear", "constant")
 
 

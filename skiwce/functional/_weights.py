@@ -6,7 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+#: Names of the class-weight strategies computed from class counts.
 WEIGHT_STRATEGIES = ("balanced", "effective_number")
+#: Names of the weight normalisations (None is also accepted).
 NORMALIZATIONS = ("prior", "sum")
 
 
