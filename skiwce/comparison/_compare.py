@@ -470,8 +470,9 @@ def compare(
     Parameters
     ----------
     estimators : dict or list of str
-        Method name to unfitted scikit-learn classifier, or names of :data:`~skiwce.comparison.METHODS` built by
-        :func:`~skiwce.comparison.make_methods` with ``common_params``.
+        Method name to unfitted scikit-learn classifier, or names of
+        :data:`~skiwce.comparison.METHODS` built by :func:`~skiwce.comparison.make_methods` with
+        ``common_params``.
     X : array-like of shape (n_samples, ...)
         Inputs of any sample shape the estimators take: ``(n, features)``,
         ``(n, channels, length)``, ``(n, channels, height, width)``.
@@ -491,8 +492,8 @@ def compare(
         Runs in parallel with joblib over (method, seed, fold); None runs them one after the
         other in this process.
     reference : str or None, default="iwce"
-        The method the paired tests of :meth:`~skiwce.comparison.ComparisonResult.summary` compare against; None
-        for no test.
+        The method the paired tests of :meth:`~skiwce.comparison.ComparisonResult.summary`
+        compare against; None for no test.
     progress : bool, default=True
         Show a tqdm progress bar over the runs (on stderr).
     common_params : dict or None, default=None
@@ -502,8 +503,8 @@ def compare(
     return_train_score : bool, default=False
         Also score the training data (``train_accuracy``, ``train_balanced_accuracy``).
     return_estimators : bool or list of str, default=False
-        Keep the fitted estimators in :attr:`~skiwce.comparison.ComparisonResult.estimators`: all of them, or
-        those of the listed methods.
+        Keep the fitted estimators in :attr:`~skiwce.comparison.ComparisonResult.estimators`:
+        all of them, or those of the listed methods.
 
     Returns
     -------
