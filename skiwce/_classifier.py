@@ -120,7 +120,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         ``criterion__<name>``.
     logit_adjustment : float, default=0.0
         Post-hoc logit adjustment (Menon et al., 2021): :meth:`predict_proba` uses
-        ``logits - logit_adjustment * log(prior)``; 0 leaves the logits unchanged.
+        ``logits - logit_adjustment * log(prior)``; 0 leaves the logits unchanged. The
+        per-epoch ``valid_bacc`` (and so early stopping) scores the unadjusted logits.
     max_epochs : int, default=100
         Number of epochs (``E + 1``).
     batch_size : int, default=64
@@ -195,7 +196,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         Number of epochs run.
     interrupted_ : bool
         Whether training was stopped by ``KeyboardInterrupt`` (Ctrl-C). As in skorch, the fit
-        then returns with the parameters of the last completed batch, and warns.
+        then returns with the parameters of the last completed batch, and warns; inside a
+        ``GridSearchCV`` each Ctrl-C therefore ends one fit, not the search.
 
     See Also
     --------
