@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .functional import iwce_loss
-from .functional._loss import REDUCTIONS
+from .functional._loss import REDUCTIONS, _check_shapes, _weighted_reduce
 
 __all__ = ["IWCELoss", "FocalLoss", "LDAMLoss", "LogitAdjustedLoss"]
 
@@ -102,13 +102,10 @@ class FocalLoss(IWCELoss):
         self.gamma = gamma
 
     def forward(self, input, target, sample_weight=None):
+        _check_shapes(input, self.weight, sample_weight)
         log_p = F.log_softmax(input, dim=1).gather(1, target[:, None])[:, 0]
-        focal = (1.0 - log_p.exp()).clamp_min(0.0) ** self.gamma
-        sw = focal
-        if sample_weight is not None:
-            sw = sw * sample_weight.to(sw.dtype)
-        # iwce_loss multiplies -log p by the class weight and the sample weight.
-        return iwce_loss(input, target, self.weight, sample_weight=sw, reduction=self.reduction)
+        losses = -((1.0 - log_p.exp()).clamp_min(0.0) ** self.gamma) * log_p
+        return _weighted_reduce(losses, target, self.weight, sample_weight, self.reduction)
 
 
 class LDAMLoss(IWCELoss):

@@ -46,8 +46,12 @@ def iwce_loss(input, target, weight=None, *, sample_weight=None, reduction="mean
     >>> round(iwce_loss(logits, target, w, reduction="weighted_mean").item(), 4)
     0.2667
     """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
+    _check_shapes(input, weight, sample_weight)
+    losses = F.cross_entropy(input, target, reduction="none")
+    return _weighted_reduce(losses, target, weight, sample_weight, reduction)
+
+
+def _check_shapes(input, weight, sample_weight):
     if input.ndim != 2:
         raise ValueError(
             f"input must be logits of shape (n_samples, n_classes); got {tuple(input.shape)}."
@@ -62,7 +66,17 @@ def iwce_loss(input, target, weight=None, *, sample_weight=None, reduction="mean
             f"sample_weight must hold one value per sample, shape ({input.shape[0]},); got "
             f"{tuple(sample_weight.shape)}."
         )
-    losses = F.cross_entropy(input, target, reduction="none")
+
+
+def _weighted_reduce(losses, target, weight=None, sample_weight=None, reduction="mean"):
+    """Weight per-sample losses by class and sample, then reduce them as :func:`iwce_loss` does.
+
+    Losses other than cross entropy (focal loss, say) use it to share IWCE's weighting and
+    reductions. ``losses`` has shape (n_samples,); the other arguments are those of
+    :func:`iwce_loss`.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
     sample_w = None
     if weight is not None:
         sample_w = weight.to(losses.dtype)[target]
