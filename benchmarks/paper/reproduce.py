@@ -217,7 +217,7 @@ def _report(name, result, args, note, seconds):
         f"| {m} | " + " | ".join(f"{v:.2f}" for v in vals) + " |"
         for m, vals in paper["rows"].items()
     ]
-    lines += ["", f"## skiwce ({args.seeds} seeds, mean ± std, %)", ""]
+    lines += ["", f"## skiwce ({args.seeds} seeds, mean ± population std, %)", ""]
     lines += ["| method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for method, group in ok.groupby("method", sort=False):
         cells = [
