@@ -1,0 +1,42 @@
+"""Smoke runs of the benchmark scripts, so that they keep working (their results are recorded
+under benchmarks/results by full runs, never by these tests)."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+import torch
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def script(name):
+    return runpy.run_path(str(BENCHMARKS / name), run_name="benchmark_under_test")
+
+
+@pytest.mark.slow
+class TestScripts:
+    def test_speed(self, tmp_path, one_thread, capsys):
+        out = tmp_path / "speed.md"
+        script("speed.py")["main"](["--epochs", "1", "--repeats", "1", "--out", str(out)])
+        text = out.read_text()
+        assert "IWCEClassifier / plain skorch" in text and "bare PyTorch loop" in text
+        assert "ratio" in capsys.readouterr().out
+
+    def test_paper_reproduction_quick(self, tmp_path, one_thread, capsys):
+        out = tmp_path / "paper.md"
+        script("paper/reproduce.py")["main"](
+            ["artificial", "--quick", "--seeds", "1", "--out", str(out)]
+        )
+        text = out.read_text()
+        for row in ["CE-CNN", "WCE-CNN", "SMOTE-CNN", "AdaBoost-CNN", "IWCE T=20"]:
+            assert f"| {row} |" in text
+        assert out.with_suffix(".csv").exists()
