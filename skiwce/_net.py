@@ -184,6 +184,14 @@ class IWCENet(NeuralNetClassifier):
             self.module_ = self.module_.to(memory_format=torch.channels_last)
         return self
 
+    def _set_training(self, training=True):
+        # skorch walks every module tree on every batch to set its mode, a measurable share of a
+        # small network's step; walk it only when the mode changes.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                module.train(training)
+
     def torch_compile(self, module, name):
         # Criteria are not compiled: the scheduled class-weight buffer changes every epoch.
         if name.startswith("criterion"):
