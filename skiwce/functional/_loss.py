@@ -47,8 +47,15 @@ def iwce_loss(input, target, weight=None, *, sample_weight=None, reduction="mean
     0.2667
     """
     _check_shapes(input, weight, sample_weight)
-    losses = F.cross_entropy(input, target, reduction="none")
-    return _weighted_reduce(losses, target, weight, sample_weight, reduction)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
+    if reduction == "weighted_mean":
+        losses = F.cross_entropy(input, target, reduction="none")
+        return _weighted_reduce(losses, target, weight, sample_weight, reduction)
+    # The class weight inside the kernel: one op instead of a gather and a product per batch.
+    w = None if weight is None else weight.to(input.dtype)
+    losses = F.cross_entropy(input, target, weight=w, reduction="none")
+    return _weighted_reduce(losses, target, None, sample_weight, reduction)
 
 
 def _check_shapes(input, weight, sample_weight):
