@@ -15,13 +15,14 @@ PRECISIONS = ("auto", "32", "bf16")
 
 
 def resolve_precision(precision, device):
-    """``"auto"`` is bf16 on a CUDA device that supports it, else fp32."""
+    """``"auto"`` is bf16 on a CUDA device with native bf16 (compute capability 8.0, Ampere, and
+    newer), else fp32: older GPUs only emulate bf16, slower than fp32."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}.")
     if precision == "auto":
         device = torch.device(device)
-        cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-        return "bf16" if cuda_bf16 else "32"
+        native_bf16 = device.type == "cuda" and torch.cuda.get_device_capability(device)[0] >= 8
+        return "bf16" if native_bf16 else "32"
     return precision
 
 

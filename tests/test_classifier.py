@@ -486,6 +486,27 @@ class TestRuntime:
             == (IWCEClassifier(precision="32", **FAST).fit(X, y).net_.history[:, "train_loss"])
         )
 
+    @pytest.mark.parametrize(
+        ("device", "capability", "expected"),
+        [("cpu", None, "32"), ("cuda:1", (7, 5), "32"), ("cuda:1", (8, 0), "bf16")],
+    )
+    def test_auto_precision_is_bf16_on_native_bf16_gpus(
+        self, monkeypatch, device, capability, expected
+    ):
+        from skiwce._net import resolve_precision
+
+        asked = []
+
+        def capability_of(d):
+            asked.append(d)
+            return capability
+
+        monkeypatch.setattr(torch.cuda, "get_device_capability", capability_of)
+        assert resolve_precision("auto", device) == expected
+        # The fit's device is asked, not the current one; an explicit choice is kept.
+        assert asked == ([] if capability is None else [torch.device(device)])
+        assert resolve_precision("bf16", device) == "bf16"
+
     def test_channels_last_images(self):
         rng = np.random.RandomState(0)
         X = rng.rand(24, 3, 8, 8).astype(np.float32)

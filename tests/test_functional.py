@@ -168,7 +168,7 @@ class TestSchedules:
         assert exponential_alpha(9, 10, T=3.0) == 1.0
 
     def test_paper_values(self):
-        # SPEC.md: alpha(0) = e^(-E/T) = 0.018 for T = 50 with E = 200.
+        # The paper: alpha(0) = e^(-E/T) = 0.018 for T = 50 with E = 200.
         assert exponential_alpha(0, 201, T=50) == pytest.approx(math.exp(-4))
 
     def test_limits(self):

@@ -1527,6 +1527,16 @@ class TestDeterminism:
         b = IWCEClassifier(**params).fit(X, y).predict_proba(X)
         np.testing.assert_array_equal(a, b)
 
+    @pytest.mark.parametrize("module", ["mlp", "cnn1d"])
+    def test_one_and_two_threads_same_bits(self, data, module):
+        # What reliability.md states for small networks on this machine's kernels; large
+        # products and convolutions may split their reductions differently elsewhere.
+        X, y = data
+        one = IWCEClassifier(**{**FAST, "module": module, "n_threads": 1}).fit(X, y)
+        two = IWCEClassifier(**{**FAST, "module": module, "n_threads": 2}).fit(X, y)
+        np.testing.assert_array_equal(one.predict_proba(X), two.predict_proba(X))
+        assert one.net_.history[:, "train_loss"] == two.net_.history[:, "train_loss"]
+
     def test_random_state_instance_semantics(self, data):
         X, y = data
         params = {k: v for k, v in FAST.items() if k != "random_state"}

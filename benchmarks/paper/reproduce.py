@@ -47,7 +47,7 @@ from skiwce.datasets import (
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
 
-# The paper's tables (SPEC.md, section 2), in percent.
+# The paper's tables, in percent.
 PAPER = {
     "artificial": {
         "columns": ["train accuracy", "test accuracy"],
@@ -73,7 +73,7 @@ PAPER = {
         "rows": {"CE": [53.27], "WCE": [60.68], "IWCE": [69.23]},
         "note": (
             "The paper's CIFAR table is cut off and its columns are unlabelled; the values are "
-            "read as the test balanced accuracy at IR 5 % (SPEC.md 2.3), which is a guess."
+            "read as the test balanced accuracy at IR 5 %, which is a guess."
         ),
     },
 }
