@@ -5,7 +5,8 @@ The paper's learning rate, decay and batch size are illegible; this fits the CE 
 the paper's 93 % test accuracy, and, for scale, two scikit-learn models on the same split.
 Run from the repository root::
 
-    python benchmarks/paper/artificial_recipes.py --out benchmarks/results/paper_artificial_recipes.md
+    python benchmarks/paper/artificial_recipes.py \
+        --out benchmarks/results/paper_artificial_recipes.md
 """
 
 import argparse
