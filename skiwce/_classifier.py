@@ -2,6 +2,7 @@
 
 import copy
 import inspect
+import numbers
 import warnings
 from numbers import Integral, Real
 
@@ -95,8 +96,9 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         How alpha moves over the epochs; ``"step"`` with a switch epoch is deferred re-weighting
         (DRW); a callable takes ``(epoch, n_epochs)`` and returns alpha in ``[0, 1]``.
     switch_epoch : int, float or None, default=None
-        The epoch ``E_s`` from which alpha is 1: an int, or a float fraction of the last epoch.
-        None means the last epoch (80 % of it for ``"step"``).
+        The epoch ``E_s`` from which alpha is 1: an int below ``max_epochs``, or a float ``f``
+        in ``[0, 1]``, the first epoch at or after ``f * (max_epochs - 1)``. None means the last
+        epoch (0.8 for ``"step"``: epoch 160 of 200, as LDAM-DRW).
     class_weight : {"balanced", "effective_number"}, dict, array-like or None, \
             default="balanced"
         The target weights ``BW``: balanced ``n / (C * n_c)`` (the paper), class-balanced
@@ -188,12 +190,15 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
     input_shape_ : tuple of int
         Shape of one sample, ``X.shape[1:]``.
     class_counts_ : ndarray of shape (n_classes,)
-        Training samples per class (after the validation split, if any).
+        Training samples per class (after the validation split, if any), from which the target
+        weights are computed. With ``sample_weight``, the sum of each class's sample weights
+        after their rescaling to mean 1 (floats), as scikit-learn counts classes for
+        ``class_weight="balanced"``.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net; ``net_.history`` holds the per-epoch log, ``net_.module_`` the
         network.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run; an epoch interrupted part-way (see ``interrupted_``) counts.
     interrupted_ : bool
         Whether training was stopped by ``KeyboardInterrupt`` (Ctrl-C). As in skorch, the fit
         then returns with the parameters of the last completed batch, and warns; inside a
@@ -457,7 +462,10 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative per-sample weights multiplying each sample's loss (e.g. from AdaBoost).
             They are rescaled to mean 1 on the training data, so only their ratios matter:
-            AdaBoost's weights, which sum to 1, do not shrink the loss and the gradients.
+            AdaBoost's weights, which sum to 1, do not shrink the loss and the gradients. The
+            class counts behind the target weights are weighted too (``class_counts_``). On a
+            validation split whose weights are all 0 the validation loss is unweighted, with a
+            warning.
 
         Returns
         -------
@@ -476,6 +484,16 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             )
         input_shape = tuple(X.shape[1:])
         cost = check_class_weight(self.class_weight, classes)
+        if (
+            isinstance(self.switch_epoch, numbers.Integral)
+            and not isinstance(self.switch_epoch, bool)
+            and self.switch_epoch >= self.max_epochs
+        ):
+            raise ValueError(
+                f"switch_epoch={self.switch_epoch} is not an epoch of the run (max_epochs="
+                f"{self.max_epochs}: epochs 0 to {self.max_epochs - 1}), so the class weights "
+                "would never reach their target; give an earlier epoch or a fraction in [0, 1]."
+            )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float32, ensure_non_negative=True
@@ -499,9 +517,12 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             )
             X_train, y_train = X[idx_train], y_enc[idx_train]
             sw_train = _take(sample_weight, idx_train)
-            valid_X = self._net_input(X[idx_valid], _mean_one(_take(sample_weight, idx_valid)))
+            valid_X = self._net_input(
+                X[idx_valid], _mean_one_valid(_take(sample_weight, idx_valid))
+            )
             train_split = predefined_split(Dataset(valid_X, y_enc[idx_valid]))
-        counts = class_counts(y_train, n_classes)
+        sw_train = _mean_one(sw_train)
+        counts = class_counts(y_train, n_classes, sample_weight=sw_train)
         criterion, criterion_kwargs = self._criterion(counts)
         # BatchNorm cannot train on a batch of one sample: drop such a last batch (a different
         # random sample each epoch).
@@ -535,7 +556,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
-        net_input = self._net_input(X_train, _mean_one(sw_train))
+        net_input = self._net_input(X_train, sw_train)
         with _seeded(torch_seed, self.device), _torch_threads(self.n_threads):
             net.fit(net_input, y_train)
         self.classes_ = classes
@@ -664,6 +685,18 @@ def _mean_one(sample_weight):
     if not total > 0:
         raise ValueError("sample_weight sums to zero on the training data; nothing to learn.")
     return (sample_weight * np.float32(len(sample_weight) / total)).astype(np.float32)
+
+
+def _mean_one_valid(sample_weight):
+    """Validation weights rescaled to mean 1; unweighted (None) when they are all 0."""
+    if sample_weight is not None and not np.sum(sample_weight, dtype=np.float64) > 0:
+        warnings.warn(
+            "sample_weight is 0 on every validation sample; the validation loss is unweighted.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+    return _mean_one(sample_weight)
 
 
 def _take(a, idx):

@@ -1,6 +1,8 @@
 """The skorch callback that moves the class weights of the loss from 1 to their target."""
 
 import numbers
+import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -45,6 +47,25 @@ def dataset_targets(dataset):
     return np.asarray(y)
 
 
+def dataset_sample_weight(dataset):
+    """Return the ``sample_weight`` a dataset carries, or None.
+
+    skorch's recipe for sample weights passes ``X`` as a dict with a ``"sample_weight"`` entry;
+    this reads it from a skorch :class:`~skorch.dataset.Dataset` or a
+    :class:`~torch.utils.data.Subset` of one. Any other dataset has none.
+    """
+    if isinstance(dataset, Subset):
+        weights = dataset_sample_weight(dataset.dataset)
+        return None if weights is None else weights[np.asarray(dataset.indices)]
+    X = getattr(dataset, "X", None) if isinstance(dataset, SkorchDataset) else None
+    if not isinstance(X, Mapping) or "sample_weight" not in X:
+        return None
+    weights = X["sample_weight"]
+    if isinstance(weights, torch.Tensor):
+        weights = weights.detach().cpu().numpy()
+    return np.asarray(weights)
+
+
 def _targets_by_iteration(dataset, indices):
     y = [dataset[int(i)][1] for i in indices]
     return np.asarray([t.item() if isinstance(t, torch.Tensor) else t for t in y])
@@ -78,7 +99,9 @@ class IncrementalClassWeights(Callback):
     class_weight : {"balanced", "effective_number"}, dict, array-like or None, default="balanced"
         Target weights ``BW``: a strategy computed from the class counts of the training split, or
         fixed costs per class (a dict keyed by the net's ``classes_`` or an array). None gives unit
-        weights, i.e. plain cross entropy whatever alpha.
+        weights, i.e. plain cross entropy whatever alpha. When the training data carry sample
+        weights (``X`` a dict with a ``"sample_weight"`` entry, skorch's recipe), a class's
+        count is the sum of its samples' weights, as in scikit-learn.
     beta : float, default=0.999
         Parameter of ``"effective_number"``.
     normalize : {"prior", "sum"} or None, default="prior"
@@ -177,9 +200,17 @@ class IncrementalClassWeights(Callback):
         if self.class_counts_ is None:
             classes = self._classes(net)
             cost = check_class_weight(self.class_weight, classes)
-            counts = class_counts(dataset_targets(dataset_train), len(classes))
+            targets = dataset_targets(dataset_train)
+            sample_weight = dataset_sample_weight(dataset_train)
+            counts = class_counts(targets, len(classes), sample_weight=sample_weight)
+            with warnings.catch_warnings():
+                if sample_weight is not None and np.all(class_counts(targets, len(classes)) > 0):
+                    # Every class has samples, some only of weight 0: whatever weight such a
+                    # class gets multiplies losses of 0, so the warning about classes without
+                    # samples does not apply.
+                    warnings.filterwarnings("ignore", message="Classes .* have no training")
+                self.target_weights_ = target_class_weights(counts, cost, beta=self.beta)
             self.class_counts_ = counts
-            self.target_weights_ = target_class_weights(counts, cost, beta=self.beta)
         n_epochs = self.n_epochs if self.n_epochs is not None else net.max_epochs
         epoch = len(net.history) - 1
         alpha = self.schedule_(epoch, n_epochs)

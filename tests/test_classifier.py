@@ -278,9 +278,43 @@ class TestSampleWeight:
 
     def test_weights_change_the_fit(self, imbalanced_data):
         X, y = imbalanced_data
-        a = IWCEClassifier(**FAST).fit(X, y)
-        b = IWCEClassifier(**FAST).fit(X, y, sample_weight=np.where(y == 2, 5.0, 1.0))
+        a = IWCEClassifier(class_weight=None, **FAST).fit(X, y)
+        sw = np.where(y == 2, 5.0, 1.0)
+        b = IWCEClassifier(class_weight=None, **FAST).fit(X, y, sample_weight=sw)
         assert b.predict_proba(X)[:, 2].mean() > a.predict_proba(X)[:, 2].mean()
+
+    def test_class_counts_are_weighted_as_in_sklearn(self, imbalanced_data):
+        # Weights act as repetitions: a class weighted 5x counts 5x, and its balanced weight is
+        # a fifth, as compute_class_weight("balanced", ..., sample_weight=...) gives.
+        from sklearn.utils.class_weight import compute_class_weight
+
+        X, y = imbalanced_data
+        sw = np.where(y == 2, 5.0, 1.0)
+        clf = IWCEClassifier(**FAST).fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(
+            clf.class_counts_, np.bincount(y, weights=sw) * len(y) / sw.sum()
+        )
+        expected = compute_class_weight("balanced", classes=np.arange(3), y=y, sample_weight=sw)
+        np.testing.assert_allclose(clf.net_.history[-1, "class_weight"], expected, rtol=1e-6)
+        # The same target weights as the callback computes for a plain skorch net.
+        callback = dict(clf.net_.callbacks_)["iwce"]
+        np.testing.assert_allclose(callback.class_counts_, clf.class_counts_, rtol=1e-6)
+
+    def test_zero_weight_validation_split_is_unweighted_with_a_warning(self, imbalanced_data):
+        from sklearn.model_selection import train_test_split
+
+        X, y = imbalanced_data
+        # The split fit draws with random_state=0 (the third of its seeds): weight 0 on it.
+        split_seed = int(np.random.RandomState(0).randint(0, 2**31 - 1, 3)[2])
+        _, idx_valid = train_test_split(
+            np.arange(len(y)), test_size=0.2, stratify=y, random_state=split_seed
+        )
+        sw = np.ones(len(y))
+        sw[idx_valid] = 0.0
+        clf = IWCEClassifier(validation_fraction=0.2, **FAST)
+        with pytest.warns(UserWarning, match="0 on every validation sample"):
+            clf.fit(X, y, sample_weight=sw)
+        assert np.isfinite(clf.net_.history[:, "valid_loss"]).all()
 
     def test_negative_rejected(self, imbalanced_data):
         X, y = imbalanced_data
@@ -406,6 +440,12 @@ class TestBadInput:
         with pytest.raises(InvalidParameterError, match="The 'schedule' parameter") as err:
             IWCEClassifier(schedule="cosine").fit(*imbalanced_data)
         assert all(f"'{name}'" in str(err.value) for name in ["exponential", "step", "linear"])
+
+    def test_switch_epoch_beyond_the_run(self, imbalanced_data):
+        with pytest.raises(ValueError, match=r"switch_epoch=4 is not an epoch of the run"):
+            IWCEClassifier(switch_epoch=4, **FAST).fit(*imbalanced_data)
+        # The last epoch is fine.
+        IWCEClassifier(switch_epoch=3, **FAST).fit(*imbalanced_data)
 
     def test_class_weight_keys_not_labels(self, imbalanced_data):
         with pytest.raises(ValueError, match=r"keys \[7\] that are not class labels"):

@@ -41,6 +41,24 @@ class TestClassCounts:
         with pytest.raises(ValueError, match="integer class indices"):
             class_counts([0.5, 1.0], 2)
 
+    def test_weighted_counts_give_sklearns_weighted_balanced_weights(self):
+        rng = np.random.RandomState(0)
+        y = rng.randint(0, 3, 200)
+        w = rng.rand(200) * (y != 1) + (y == 1) * 0.1
+        counts = class_counts(y, 3, sample_weight=w)
+        assert counts.dtype == np.float64
+        np.testing.assert_allclose(counts, [w[y == c].sum() for c in range(3)])
+        expected = compute_class_weight("balanced", classes=np.arange(3), y=y, sample_weight=w)
+        np.testing.assert_allclose(balanced_weights(counts), expected, rtol=1e-12)
+
+    @pytest.mark.parametrize(
+        ("w", "match"),
+        [([1.0, 2.0], r"shape \(3,\)"), ([1.0, -1.0, 1.0], "non-negative")],
+    )
+    def test_weighted_counts_bad_weights(self, w, match):
+        with pytest.raises(ValueError, match=match):
+            class_counts([0, 1, 1], 2, sample_weight=w)
+
 
 class TestBalancedWeights:
     def test_equals_sklearn(self):
@@ -111,6 +129,11 @@ class TestCheckClassWeight:
     def test_dict_unknown_key(self):
         with pytest.raises(ValueError, match=r"keys \['z'\] that are not class labels"):
             check_class_weight({"z": 1.0}, classes=["a", "b"])
+
+    def test_dict_keys_of_absent_classes_ignored_when_all_present_are_covered(self):
+        # A cross-validation fold without the rare class "c": as scikit-learn, no error.
+        out = check_class_weight({"a": 1.0, "b": 2.0, "c": 9.0}, classes=np.array(["a", "b"]))
+        assert out.tolist() == [1.0, 2.0]
 
     def test_array_shape(self):
         with pytest.raises(ValueError, match=r"shape \(3,\)"):
@@ -214,6 +237,21 @@ class TestSchedules:
         assert resolve_switch_epoch(0.5, 11) == 5
         assert resolve_switch_epoch(1.0, 11) == 10
         assert resolve_switch_epoch(3, 11) == 3
+        assert resolve_switch_epoch(0.0, 11) == 0
+
+    @pytest.mark.parametrize(
+        ("fraction", "n_epochs", "expected"),
+        # 0.29 * 100 and 0.7 * 90 are 28.99... and 62.99... in floating point.
+        [(0.29, 101, 29), (0.57, 101, 57), (0.7, 91, 63), (0.5, 10, 5), (0.1, 31, 3)],
+    )
+    def test_fraction_is_the_first_epoch_at_or_after_it(self, fraction, n_epochs, expected):
+        assert resolve_switch_epoch(fraction, n_epochs) == expected
+
+    @pytest.mark.parametrize(("n_epochs", "first"), [(200, 160), (20, 16), (10, 8), (5, 4)])
+    def test_drw_reweights_the_last_fifth_as_cao_et_al(self, n_epochs, first):
+        # LDAM-DRW: 200 epochs, re-weighting from epoch 160 (0-based): the last 40 epochs.
+        alphas = alpha_schedule(n_epochs, "step")
+        assert alphas.index(1.0) == first
 
     def test_pickles(self):
         sched = pickle.loads(pickle.dumps(check_schedule("exponential", T=4.0)))
@@ -259,6 +297,16 @@ class TestIWCELossFunction:
         torch.testing.assert_close(
             iwce_loss(self.logits, self.target, self.w, reduction="weighted_mean"), torchs
         )
+
+    def test_weighted_mean_of_an_all_zero_weight_batch_is_zero_not_nan(self):
+        logits = self.logits.clone().requires_grad_(True)
+        zeros = torch.zeros(len(self.target))
+        loss = iwce_loss(
+            logits, self.target, self.w, sample_weight=zeros, reduction="weighted_mean"
+        )
+        loss.backward()
+        assert loss.item() == 0.0
+        assert torch.equal(logits.grad, torch.zeros_like(logits))
 
     def test_global_scale_matters_for_mean_only(self):
         a = iwce_loss(self.logits, self.target, self.w)

@@ -1,5 +1,6 @@
 """The weighted cross-entropy loss with the paper's plain-mean reduction (pure PyTorch)."""
 
+import torch
 import torch.nn.functional as F
 
 #: Reductions of :func:`iwce_loss`.
@@ -98,5 +99,8 @@ def _weighted_reduce(losses, target, weight=None, sample_weight=None, reduction=
         return losses.sum()
     if reduction == "weighted_mean":
         denom = sample_w.sum() if sample_w is not None else losses.new_tensor(losses.numel())
+        # A batch whose samples all weigh 0 contributes nothing (0 / 0 would be NaN, and NaN
+        # gradients would ruin every parameter).
+        denom = torch.where(denom > 0, denom, torch.ones_like(denom))
         return losses.sum() / denom
     return losses.mean()

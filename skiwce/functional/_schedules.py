@@ -13,8 +13,9 @@ def resolve_switch_epoch(switch_epoch, n_epochs, default=None):
     Parameters
     ----------
     switch_epoch : int, float or None
-        An int is an epoch index; a float in ``[0, 1]`` a fraction of the last epoch index
-        ``E = n_epochs - 1`` (rounded down); None means ``default``.
+        An int is an epoch index; a float ``f`` in ``[0, 1]`` a fraction of the last epoch
+        index ``E = n_epochs - 1``: the first epoch at or after ``f * E`` (so ``0.8`` of 200
+        epochs is epoch 160, the last 40 epochs, as in LDAM-DRW); None means ``default``.
     n_epochs : int
         Number of epochs.
     default : float or None
@@ -27,22 +28,27 @@ def resolve_switch_epoch(switch_epoch, n_epochs, default=None):
     Examples
     --------
     >>> from skiwce.functional import resolve_switch_epoch
-    >>> resolve_switch_epoch(None, 200), resolve_switch_epoch(0.8, 201)
+    >>> resolve_switch_epoch(None, 200), resolve_switch_epoch(0.8, 200)
     (199, 160)
     """
     last = n_epochs - 1
     if switch_epoch is None:
-        return last if default is None else int(math.floor(default * last))
+        return last if default is None else _first_epoch_at(default, last)
     if isinstance(switch_epoch, numbers.Integral) and not isinstance(switch_epoch, bool):
         if switch_epoch < 0:
             raise ValueError(f"switch_epoch must be >= 0; got {switch_epoch}.")
         return int(switch_epoch)
     if isinstance(switch_epoch, numbers.Real) and 0.0 <= switch_epoch <= 1.0:
-        return int(math.floor(switch_epoch * last))
+        return _first_epoch_at(switch_epoch, last)
     raise ValueError(
         "switch_epoch must be None, an int >= 0 (an epoch index) or a float in [0, 1] (a fraction "
         f"of the last epoch); got {switch_epoch!r}."
     )
+
+
+def _first_epoch_at(fraction, last):
+    """The first epoch index >= ``fraction * last``, immune to rounding (0.29 * 100 = 28.99...)."""
+    return max(0, int(math.ceil(fraction * last - 1e-9)))
 
 
 def exponential_alpha(epoch, n_epochs, T, switch_epoch=None):
@@ -84,7 +90,8 @@ def exponential_alpha(epoch, n_epochs, T, switch_epoch=None):
 def step_alpha(epoch, n_epochs, switch_epoch=None):
     """Deferred re-weighting (DRW): alpha is 0 before the switch epoch and 1 from it on.
 
-    The switch epoch defaults to 80 % of the last epoch, as in LDAM-DRW (Cao et al., 2019).
+    The switch epoch defaults to 80 % of the last epoch, as in LDAM-DRW (Cao et al., 2019): epoch
+    160 of 200.
 
     Examples
     --------

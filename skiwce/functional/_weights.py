@@ -12,8 +12,8 @@ WEIGHT_STRATEGIES = ("balanced", "effective_number")
 NORMALIZATIONS = ("prior", "sum")
 
 
-def class_counts(y, n_classes):
-    """Count the samples of each class in encoded labels.
+def class_counts(y, n_classes, sample_weight=None):
+    """Count the samples of each class in encoded labels, optionally weighted.
 
     Parameters
     ----------
@@ -21,16 +21,22 @@ def class_counts(y, n_classes):
         Class indices in ``[0, n_classes)``.
     n_classes : int
         Number of classes; classes without samples get a count of 0.
+    sample_weight : array-like of shape (n_samples,) or None, default=None
+        Non-negative weights: each class's count is then the sum of its samples' weights, as
+        scikit-learn's ``compute_class_weight("balanced", ..., sample_weight=...)`` counts.
 
     Returns
     -------
-    counts : ndarray of int64, shape (n_classes,)
+    counts : ndarray of shape (n_classes,)
+        int64 counts, or float64 weighted counts when ``sample_weight`` is given.
 
     Examples
     --------
     >>> from skiwce.functional import class_counts
     >>> class_counts([0, 0, 2], n_classes=4)
     array([2, 0, 1, 0])
+    >>> class_counts([0, 0, 2], n_classes=3, sample_weight=[0.5, 0.5, 2.0])
+    array([1., 0., 2.])
     """
     y = np.asarray(y).ravel()
     if y.size and y.dtype.kind not in "iufb":
@@ -46,7 +52,18 @@ def class_counts(y, n_classes):
         raise ValueError(
             f"y must hold class indices in [0, {n_classes}); got values in [{y.min()}, {y.max()}]."
         )
-    return np.bincount(y.astype(np.int64, copy=False), minlength=n_classes).astype(np.int64)
+    y = y.astype(np.int64, copy=False)
+    if sample_weight is None:
+        return np.bincount(y, minlength=n_classes).astype(np.int64)
+    sample_weight = np.asarray(sample_weight, dtype=np.float64).ravel()
+    if sample_weight.shape != y.shape:
+        raise ValueError(
+            f"sample_weight must have one weight per label, shape {y.shape}; got shape "
+            f"{sample_weight.shape}."
+        )
+    if not np.all(np.isfinite(sample_weight)) or np.any(sample_weight < 0):
+        raise ValueError("sample_weight must be finite and non-negative.")
+    return np.bincount(y, weights=sample_weight, minlength=n_classes)
 
 
 def _check_counts(counts):
@@ -64,8 +81,8 @@ def _safe_counts(counts):
     empty = np.flatnonzero(counts == 0)
     if empty.size:
         warnings.warn(
-            f"Classes {empty.tolist()} have no training samples; they get the finite weight "
-            "of a class with one sample.",
+            f"Classes {empty.tolist()} have no training samples (or only samples of weight 0); "
+            "they get the finite weight of a class with one sample.",
             UserWarning,
             stacklevel=3,
         )
@@ -216,14 +233,19 @@ def check_class_weight(class_weight, classes):
         return class_weight
     if isinstance(class_weight, Mapping):
         unknown = [k for k in class_weight if not np.any(classes == k)]
-        if unknown:
+        uncovered = [c for c in classes.tolist() if c not in class_weight]
+        # As scikit-learn: keys of classes absent from these data (a rare class missing from a
+        # cross-validation fold) are ignored when the dict covers every present class; otherwise
+        # an unknown key is most likely a misspelt label.
+        if unknown and uncovered:
             raise ValueError(
-                f"class_weight has keys {unknown} that are not class labels; the labels are "
-                f"{classes.tolist()}."
+                f"class_weight has keys {unknown} that are not class labels, and no cost for "
+                f"the classes {uncovered}; the labels are {classes.tolist()}."
             )
         costs = np.ones(n_classes)
         for label, cost in class_weight.items():
-            costs[np.flatnonzero(classes == label)[0]] = cost
+            if label not in unknown:
+                costs[np.flatnonzero(classes == label)[0]] = cost
     else:
         costs = np.asarray(class_weight, dtype=np.float64)
         if costs.shape != (n_classes,):
