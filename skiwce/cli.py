@@ -6,6 +6,7 @@ Each subcommand has a parser-building function and a worker; the workers call th
 """
 
 import argparse
+import os
 import sys
 
 from ._classifier import OPTIMIZERS
@@ -55,7 +56,7 @@ def _default_methods(methods):
     return "all" if list(methods) == list(METHODS) else " ".join(methods)
 
 
-def _add_run_options(parser, *, epochs, seeds, methods):
+def _add_run_options(parser, *, epochs, seeds, methods, out=None):
     """Options shared by ``compare`` and ``demo``."""
     parser.add_argument(
         "--methods",
@@ -77,7 +78,7 @@ def _add_run_options(parser, *, epochs, seeds, methods):
         type=_positive_float,
         default=None,
         dest="T",
-        help="IWCE temperature (default: epochs / 10, the shape of the paper's T = 20 at 200 "
+        help="IWCE temperature (default: epochs / 10; the paper searched T in 10..50 at 200 "
         "epochs)",
     )
     parser.add_argument(
@@ -99,7 +100,10 @@ def _add_run_options(parser, *, epochs, seeds, methods):
         "--random-state", type=int, default=0, help="seed of the comparison (default: 0)"
     )
     parser.add_argument(
-        "--out", default=None, help="directory for results.csv, summary.md and the plots"
+        "--out",
+        default=out,
+        help="directory for results.csv, summary.md and the plots"
+        + (f" (default: {out})" if out else " (default: none, only print)"),
     )
     parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
 
@@ -110,12 +114,11 @@ def format_compare_parser(subparsers):
         "compare",
         help="compare IWCE with the baselines on a data set",
         description="Fit the methods on the same splits and seeds, print a Markdown summary "
-        "(mean ± std, paired Wilcoxon test against IWCE) and write results.csv, summary.md "
-        "and PNG plots into --out.",
+        "(mean ± std, paired Wilcoxon test against --reference, by default IWCE) and write "
+        "results.csv, summary.md and PNG plots into --out.",
     )
     parser.add_argument("--dataset", required=True, help="a data set name, see `skiwce datasets`")
-    _add_run_options(parser, epochs=20, seeds=3, methods=list(METHODS))
-    parser.set_defaults(out="skiwce-results")
+    _add_run_options(parser, epochs=20, seeds=3, methods=list(METHODS), out="skiwce-results")
     parser.add_argument(
         "--cv",
         type=int,
@@ -198,7 +201,38 @@ def _datasets():
 
 def _common_params(args, **fixed):
     T = args.T if args.T else args.epochs / 10
-    return {"max_epochs": args.epochs, "T": T, "device": args.device, **fixed}
+    return {
+        "max_epochs": args.epochs,
+        "T": T,
+        "device": args.device,
+        # Each fit sets its own thread count, also inside joblib's worker processes.
+        "n_threads": args.threads,
+        **fixed,
+    }
+
+
+def _check_run_options(args):
+    """Check, before any training, what would otherwise fail late: the device, the reference
+    method and the output directory (created last, once everything else is known good)."""
+    import torch
+
+    methods = list(dict.fromkeys(args.methods))
+    reference = getattr(args, "reference", None)
+    if reference and reference not in methods:
+        raise _UsageError(f"--reference {reference!r} is not among the methods {methods}")
+    try:
+        device = torch.device(args.device)
+    except (RuntimeError, TypeError):
+        raise _UsageError(
+            f"--device must be a torch device such as cpu or cuda; got {args.device!r}"
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise _UsageError(f"--device {args.device}: CUDA is not available on this machine")
+    if args.out:
+        try:
+            os.makedirs(args.out, exist_ok=True)
+        except OSError as exc:
+            raise _UsageError(f"--out {args.out}: cannot create the directory ({exc})") from None
 
 
 def _run(args, dataset, common):
@@ -213,7 +247,7 @@ def _run(args, dataset, common):
     previous = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        result = compare_dataset(
+        return compare_dataset(
             dataset,
             methods,
             common_params=common,
@@ -225,9 +259,12 @@ def _run(args, dataset, common):
             progress=not args.no_progress,
             return_estimators=[m for m in ("iwce", "ce") if m in methods],
         )
+    except ValueError as exc:
+        # Fits that fail are recorded in the table; what compare raises is a bad setting
+        # (e.g. more folds than samples of a class).
+        raise _UsageError(str(exc)) from None
     finally:
         torch.set_num_threads(previous)
-    return result
 
 
 def _write(result, args, dataset, common, plots=True):
@@ -258,6 +295,7 @@ def _run_compare(args, out):
         )
     if args.cv < 2:
         raise _UsageError(f"--cv must be at least 2; got {args.cv}")
+    _check_run_options(args)
     common = _common_params(
         args,
         module=args.module,
@@ -266,9 +304,9 @@ def _run_compare(args, out):
         batch_size=args.batch_size,
     )
     result = _run(args, args.dataset, common)
-    paths = _write(result, args, args.dataset, common, plots=not args.no_plots)
     print(f"## {args.dataset}: {datasets[args.dataset]}\n", file=out)
     print(result.to_markdown(), file=out)
+    paths = _write(result, args, args.dataset, common, plots=not args.no_plots)
     print(f"Wrote {', '.join(sorted(paths))} to {args.out}", file=out)
     return _status(result, args.command)
 
@@ -294,6 +332,7 @@ def _run_datasets(args, out):
 
 
 def _run_demo(args, out):
+    _check_run_options(args)
     common = _common_params(args, **DEMO_PARAMS)
     datasets = _datasets()
     print(
@@ -322,7 +361,8 @@ def main(argv=None):
     -------
     code : int
         0 on success, 2 for a usage error (unknown data set, method, network or optimizer, bad
-        value) and 1 when every fit failed, with the message on stderr.
+        value, device or output directory), 1 when every fit failed and 130 when interrupted
+        (Ctrl-C), with the message on stderr.
 
     Examples
     --------
@@ -340,3 +380,6 @@ def main(argv=None):
     except _UsageError as exc:
         print(f"skiwce {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"skiwce {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -162,6 +162,49 @@ class TestMain:
         assert code == 1
         assert "every fit failed" in capsys.readouterr().err
 
+    @pytest.mark.parametrize(
+        "extra, message",
+        [
+            (["--device", "nonsense"], "--device must be a torch device"),
+            (["--cv", "500"], "n_splits=500 cannot be greater"),
+        ],
+    )
+    def test_bad_settings_fail_before_training(self, main, tmp_path, capsys, extra, message):
+        argv = ["compare", "--dataset", "digits", "--methods", "ce", "--epochs", "1"]
+        argv += ["--seeds", "1", "--no-progress", "--no-plots", "--out", str(tmp_path), *extra]
+        assert main(argv) == 2
+        captured = capsys.readouterr()
+        assert message in captured.err and captured.out == ""
+
+    def test_out_that_is_a_file_fails_before_training(self, main, tmp_path, capsys, monkeypatch):
+        from skiwce.comparison import _compare
+
+        def no_training(*args, **kwargs):  # pragma: no cover - must not be reached
+            raise AssertionError("trained before checking --out")
+
+        monkeypatch.setattr(_compare, "compare", no_training)
+        a_file = tmp_path / "results.txt"
+        a_file.write_text("not a directory")
+        argv = ["demo", "--epochs", "1", "--seeds", "1", "--no-progress", "--out", str(a_file)]
+        assert main(argv) == 2
+        assert "--out" in capsys.readouterr().err
+
+    def test_threads_reach_every_fit(self, main, capsys, monkeypatch):
+        # Also in joblib's worker processes, which do not inherit torch's thread setting.
+        from skiwce.comparison import _compare
+
+        seen = {}
+
+        def record(*args, common_params=None, **kwargs):
+            seen.update(common_params)
+            raise KeyboardInterrupt  # and Ctrl-C ends the command with 130
+
+        monkeypatch.setattr(_compare, "compare", record)
+        code = main(["demo", "--epochs", "1", "--seeds", "1", "--threads", "2", "--jobs", "2"])
+        assert code == 130
+        assert seen["n_threads"] == 2
+        assert "interrupted" in capsys.readouterr().err
+
     def test_demo(self, main, capsys):
         assert main(["demo", "--epochs", "1", "--seeds", "1", "--no-progress"]) == 0
         out = capsys.readouterr().out

@@ -1738,6 +1738,41 @@ class TestCompareFaults:
         assert table.loc[table["method"] == "broken", "error"].notna().all()
         assert table.loc[table["method"] == "iwce", "error"].isna().all()
 
+    @pytest.mark.parametrize("wrap", ["plain", "pipeline"])
+    def test_ctrl_c_stops_the_comparison(self, data, wrap):
+        # skorch turns Ctrl-C into a warning and a half-trained net; compare must not score it.
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        X, y = data
+        clf = IWCEClassifier(callbacks=[InterruptAt(1, 1)], **FAST)
+        est = clf if wrap == "plain" else make_pipeline(StandardScaler(), clf)
+        with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+            sk_comparison.compare({"iwce": est}, X, y, cv=2, progress=False)
+
+    def test_fit_time_of_failed_runs_left_out_of_the_mean(self, data):
+        X, y = data
+        estimators = {"iwce": IWCEClassifier(**FAST), "broken": Broken()}
+        with pytest.warns(FitFailedWarning):
+            result = sk_comparison.compare(estimators, X, y, cv=2, progress=False)
+        assert result.table["fit_time"].notna().all()  # recorded per run ...
+        assert np.isnan(result.summary().loc["broken", "fit_time_mean"])  # ... not averaged
+
+    def test_macro_f1_ignores_a_class_absent_from_the_test_fold(self):
+        from sklearn.metrics import f1_score
+
+        from skiwce.comparison._compare import _scores
+
+        y_true = np.array([0, 0, 1, 1])
+        y_pred = np.array([0, 0, 1, 1])
+        scores = _scores(y_true, y_pred, np.array([0, 1, 2]))
+        assert scores["f1_macro"] == 1.0 == scores["balanced_accuracy"] == scores["g_mean"]
+        assert np.isnan(scores["recall_2"])
+        # Predicting the absent class is still penalised, as scikit-learn's default does.
+        y_bad = np.array([0, 2, 1, 1])
+        bad = _scores(y_true, y_bad, np.array([0, 1, 2]))["f1_macro"]
+        assert bad == pytest.approx(f1_score(y_true, y_bad, average="macro", zero_division=0))
+
     def test_class_absent_from_the_test_part_warns_nothing(self, data):
         X, y = data
         keep = y != 2

@@ -106,7 +106,8 @@ def make_method(name, **common):
     ros, rus      random over- / under-sampling of the rows, then the ``ce`` network
     adaboost_dt   ``Flatten`` then ``AdaBoostClassifier`` over depth-2 trees, 300 stages
     adaboost_net  :class:`AdaBoostNetClassifier` over the ``ce`` network, 10 warm-started
-                  stages sharing ``max_epochs``
+                  stages of ``max(1, max_epochs // 10)`` epochs each (so about
+                  ``max_epochs`` in all when it is at least 10)
     brf           ``Flatten`` then imbalanced-learn's ``BalancedRandomForestClassifier``
     ============  ==========================================================================
 
@@ -117,6 +118,12 @@ def make_method(name, **common):
     ``"flatten"`` and ``"model"``, which use only ``random_state`` from ``common``. Change a
     method's own settings with ``set_params``, e.g.
     ``make_method("smote").set_params(sampler__sampler__k_neighbors=3)``.
+
+    Each method sets only the parameters in its row, and these win over ``common``; anything
+    else in ``common`` reaches every network method. Keep the loss-defining parameters
+    (``criterion``, ``logit_adjustment``, ``schedule``, ``class_weight``) out of ``common``:
+    ``common={"criterion": "focal"}``, say, would turn ``ce``, ``iwce`` and the resampling
+    methods into focal-loss methods.
 
     Parameters
     ----------

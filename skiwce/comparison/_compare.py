@@ -1,11 +1,13 @@
 """``compare``: fit several methods on the same splits and seeds and score them."""
 
+import functools
 import time
 import warnings
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import torch
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
@@ -126,6 +128,9 @@ class ComparisonResult:
         out = pd.DataFrame(index=pd.Index(self.methods, name="method"))
         out["n_runs"] = grouped.size()
         out["n_failed"] = grouped["error"].count()
+        # Failed runs have NaN scores; their fit time (up to the failure) is left out too.
+        ok = table.assign(fit_time=table["fit_time"].where(table["error"].isna()))
+        grouped = ok.groupby("method", sort=False)
         for metric in [*METRICS, "fit_time"]:
             out[f"{metric}_mean"] = grouped[metric].mean()
             out[f"{metric}_std"] = grouped[metric].std(ddof=1)
@@ -344,7 +349,9 @@ def _seed_estimator(estimator, seed):
 
 def _scores(y_true, y_pred, labels):
     """Metrics of one run. Balanced accuracy and G-mean average over the classes present in
-    ``y_true`` (as scikit-learn's ``balanced_accuracy_score``); an absent class's recall is NaN."""
+    ``y_true`` (as scikit-learn's ``balanced_accuracy_score``); an absent class's recall is NaN.
+    Macro F1 averages over the classes in ``y_true`` or ``y_pred`` (scikit-learn's default), so a
+    class absent from a test fold is not scored 0 unless it is predicted."""
     recalls = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
     present = np.isin(labels, np.unique(y_true))
     recalls = np.where(present, recalls, np.nan)
@@ -352,7 +359,7 @@ def _scores(y_true, y_pred, labels):
     scores = {
         "accuracy": accuracy_score(y_true, y_pred),
         "balanced_accuracy": float(np.mean(kept)),
-        "f1_macro": f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
+        "f1_macro": f1_score(y_true, y_pred, average="macro", zero_division=0),
         "g_mean": float(np.prod(kept) ** (1.0 / len(kept))),
     }
     scores.update({f"recall_{label}": float(r) for label, r in zip(labels, recalls, strict=True)})
@@ -367,10 +374,14 @@ def _run(task, estimator, X, y, X_eval, y_eval, labels, return_train_score, keep
     estimator = _seed_estimator(clone(estimator), seed_value)
     X_train, y_train = X[train], y[train]
     X_test, y_test = (X[test], y[test]) if X_eval is None else (X_eval, y_eval)
+    _warm_up_torch()
     start = time.perf_counter()
     try:
         estimator.fit(X_train, y_train)
         fit_time = time.perf_counter() - start
+        if _interrupted(estimator):
+            # skorch turns Ctrl-C into a warning and a half-trained model; a comparison stops.
+            raise KeyboardInterrupt
         y_pred = estimator.predict(X_test)
         scores = _scores(y_test, y_pred, labels)
         if return_train_score:
@@ -387,6 +398,32 @@ def _run(task, estimator, X, y, X_eval, y_eval, labels, return_train_score, keep
     row["fit_time"] = fit_time
     row["error"] = error
     return row, cm, (estimator if keep else None)
+
+
+@functools.cache
+def _warm_up_torch():
+    """Pay torch's one-time costs before the first timed fit of this process.
+
+    Making the first optimizer imports ``torch._dynamo`` (about a second), which would otherwise
+    be charged to whichever method runs first.
+    """
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+def _interrupted(estimator):
+    """Whether a fit (of the estimator, a pipeline step or an ensemble member) was cut short."""
+    if getattr(estimator, "interrupted_", False):
+        return True
+    parts = [step for _, step in getattr(estimator, "steps", [])]
+    parts += _flat(getattr(estimator, "estimators_", None))
+    return any(_interrupted(part) for part in parts if part is not None)
+
+
+def _flat(members):
+    """Ensemble members (a list, or an array such as gradient boosting's) as a flat list."""
+    if isinstance(members, (list, tuple, np.ndarray)):
+        return [m for item in members for m in _flat(item)]
+    return [] if members is None else [members]
 
 
 def _scores_keys(labels, return_train_score):
@@ -465,7 +502,11 @@ def compare(
     paired run by run.
 
     A fit that raises is recorded in the ``error`` column, with NaN scores, and the comparison
-    goes on; a :class:`~sklearn.exceptions.FitFailedWarning` says how many failed.
+    goes on; a :class:`~sklearn.exceptions.FitFailedWarning` says how many failed. A fit
+    interrupted by Ctrl-C (which skorch turns into a warning and a half-trained network) stops
+    the comparison with ``KeyboardInterrupt``. Before the first timed fit of each process,
+    torch's one-time start-up (about a second) is paid untimed, so ``fit_time`` does not charge
+    it to the first method.
 
     Parameters
     ----------
@@ -512,7 +553,8 @@ def compare(
         Its ``table`` has one row per method, seed and fold with the columns ``method``,
         ``seed`` (0-based), ``fold``, ``accuracy``, ``balanced_accuracy``, ``f1_macro``,
         ``g_mean``, ``recall_<label>`` for each class, the train scores if asked, ``fit_time``
-        (seconds) and ``error`` (None, or the exception of a failed fit).
+        (seconds) and ``error`` (None, or ``"ExceptionType: message"`` of a fit or prediction
+        that raised).
 
     See Also
     --------
