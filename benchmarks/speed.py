@@ -10,7 +10,7 @@ channels-last loop, plain skorch and IWCEClassifier (bf16 and channels-last by d
 
 Run from the repository root, e.g.::
 
-    python benchmarks/speed.py --epochs 200 --repeats 3 --out benchmarks/results/speed_cpu.md
+    python benchmarks/speed.py --epochs 200 --repeats 5 --out benchmarks/results/speed_cpu.md
     python benchmarks/speed.py --device cuda --epochs 4 --out benchmarks/results/speed_cuda.md
 """
 
