@@ -88,15 +88,18 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     parser.add_argument("--out", default=None, help="also write the Markdown result here")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     fwd, bwd, opt = phases(args.steps, args.warmup)
     eager, _ = whole_steps(args.steps, args.warmup, compile=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch's compiler stack warns about its own internals
-        compiled, first = whole_steps(args.steps, args.warmup, compile=True)
+    compiled = first = float("nan")
+    if not args.no_compile:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's compiler stack warns about its internals
+            compiled, first = whole_steps(args.steps, args.warmup, compile=True)
     lines = [
         f"commit {_commit()}; Python {platform.python_version()}; torch {torch.__version__}; "
         f"{platform.machine()}, {torch.get_num_threads()} torch threads",

@@ -31,6 +31,15 @@ class TestScripts:
         assert "IWCEClassifier / plain skorch" in text and "bare PyTorch loop" in text
         assert "ratio" in capsys.readouterr().out
 
+    def test_step_profile(self, tmp_path, one_thread, capsys):
+        out = tmp_path / "profile.md"
+        script("step_profile.py")["main"](
+            ["--steps", "3", "--warmup", "1", "--no-compile", "--out", str(out)]
+        )
+        text = out.read_text()
+        assert "| backward pass |" in text and "| whole step, eager |" in text
+        assert "µs" in capsys.readouterr().out
+
     def test_paper_reproduction_quick(self, tmp_path, one_thread, capsys):
         out = tmp_path / "paper.md"
         script("paper/reproduce.py")["main"](
