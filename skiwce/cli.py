@@ -156,7 +156,7 @@ def format_demo_parser(subparsers):
     """The ``demo`` subcommand."""
     parser = subparsers.add_parser(
         "demo",
-        help="IWCE vs CE vs WCE on the paper's artificial data (about a minute on a CPU)",
+        help="IWCE vs CE vs WCE on the paper's artificial data (about 30 s on a 2-core CPU)",
         description="Train the paper's 1-D CNN with Adagrad on the artificial Gaussian-quantile "
         "data (800/400/1000 training rows, 10 000 test rows) with IWCE, plain and weighted "
         "cross entropy, and print the test metrics.",
