@@ -22,7 +22,6 @@ import datetime
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,6 +44,9 @@ from skiwce.comparison import (  # noqa: E402
 )
 from skiwce.datasets import DATASETS  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import git_commit  # noqa: E402
+
 #: Network and optimiser of every data set (IWCEClassifier parameters).
 SETTINGS = {
     "paper_quantiles": {"module": "cnn1d", "optimizer": "adagrad", "lr": 0.01, "batch_size": 32},
@@ -54,25 +56,6 @@ SETTINGS = {
     "mnist1d": {"module": "har", "optimizer": "adam", "lr": 1e-3, "batch_size": 64},
 }
 DEFAULT_DATASETS = ["paper_quantiles", "digits_lt", "mnist1d_lt"]
-
-
-def git_commit():
-    """The checked-out commit, with ``-dirty`` if the working tree has changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
 
 
 def hardware():
@@ -188,7 +171,7 @@ def main(argv=None):
         "# IWCE against the baselines on the embedded data sets",
         "",
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        f"- skiwce {skiwce.__version__}, git commit {git_commit()}",
+        f"- skiwce {skiwce.__version__}, git commit {git_commit(short=False)}",
         f"- Command: `{command.strip()}`",
         f"- Settings: {args.epochs} epochs, T = {T:g} (IWCE), {args.seeds} seed(s) "
         f"(comparison random_state 0), test on each data set's fixed balanced test split "

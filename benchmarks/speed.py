@@ -15,9 +15,9 @@ Run from the repository root, e.g.::
 """
 
 import argparse
-import platform
-import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,6 +26,9 @@ from skorch import NeuralNetClassifier
 from skiwce import IWCEClassifier
 from skiwce.datasets import make_paper_quantiles
 from skiwce.models import CNN1D, ResNet18
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import git_commit, machine  # noqa: E402
 
 
 def bare_loop(
@@ -237,19 +240,6 @@ def cuda_benchmark(epochs, n_images):
     return "\n".join(lines)
 
 
-def header():
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    return (
-        f"commit {commit}; Python {platform.python_version()}; torch {torch.__version__}; "
-        f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads"
-    )
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -263,7 +253,7 @@ def main(argv=None):
         body = cpu_benchmark(args.epochs, args.repeats, args.threads)
     else:
         body = cuda_benchmark(args.epochs, args.n_images)
-    text = f"{header()}\n\n{body}\n"
+    text = f"commit {git_commit()}; {machine()}\n\n{body}\n"
     print(text)
     if args.out:
         with open(args.out, "w") as f:

@@ -10,16 +10,19 @@ and that compiling does not pay on a CPU. Run from the repository root::
 """
 
 import argparse
-import platform
-import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from skiwce.datasets import make_paper_quantiles
 from skiwce.models import CNN1D
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import git_commit, machine  # noqa: E402
 
 
 def _setup(seed=0):
@@ -74,15 +77,6 @@ def whole_steps(steps, warmup, compile):
     return float(np.mean(durations[1 + warmup :])) * 1e6, durations[0]
 
 
-def _commit():
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000)
@@ -101,8 +95,7 @@ def main(argv=None):
             warnings.simplefilter("ignore")  # torch's compiler stack warns about its internals
             compiled, first = whole_steps(args.steps, args.warmup, compile=True)
     lines = [
-        f"commit {_commit()}; Python {platform.python_version()}; torch {torch.__version__}; "
-        f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        f"commit {git_commit()}; {machine()}",
         "",
         f"CPU: the paper's CNN1D, batch 64, fused Adam; mean over {args.steps} steps after "
         f"{args.warmup} warm-up steps.",

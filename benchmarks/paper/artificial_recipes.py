@@ -11,8 +11,9 @@ Run from the repository root::
 
 import argparse
 import platform
-import subprocess
+import sys
 import time
+from pathlib import Path
 
 import torch
 from sklearn.neural_network import MLPClassifier
@@ -21,6 +22,9 @@ from skorch.callbacks import LRScheduler
 
 from skiwce import IWCEClassifier
 from skiwce.datasets import make_paper_quantiles
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _provenance import git_commit  # noqa: E402
 
 RECIPES = {
     "Adagrad lr 0.01, decay 0.98 (reproduce.py)": {
@@ -44,15 +48,6 @@ REFERENCES = {
 }
 
 
-def _commit():
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="also write the Markdown table here")
@@ -63,7 +58,7 @@ def main(argv=None):
         "# The artificial-data CNN under other training recipes",
         "",
         "Command: `python benchmarks/paper/artificial_recipes.py`  ",
-        f"Commit {_commit()}, torch {torch.__version__}, {platform.machine()}, 1 thread.",
+        f"Commit {git_commit()}, torch {torch.__version__}, {platform.machine()}, 1 thread.",
         "",
         "| model (CNN rows: plain CE, seed 0, 200 epochs, batch 32) | train acc. (%) "
         "| test acc. (%) | s |",

@@ -26,7 +26,7 @@ Examples::
 import argparse
 import json
 import platform
-import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -43,6 +43,9 @@ from skiwce.datasets import (
     make_mnist1d,
     make_paper_quantiles,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _provenance import git_commit  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
@@ -203,7 +206,7 @@ def _report(name, result, args, note, seconds):
         f"# Paper reproduction: {name}",
         "",
         f"Command: `python benchmarks/paper/reproduce.py {' '.join(args.argv)}`  ",
-        f"Commit {_commit()}, torch {torch.__version__}, {platform.machine()}, "
+        f"Commit {git_commit()}, torch {torch.__version__}, {platform.machine()}, "
         f"{torch.get_num_threads()} threads, {seconds / 60:.1f} min.",
         "",
     ]
@@ -228,15 +231,6 @@ def _report(name, result, args, note, seconds):
     lines += ["", "## Full summary (all metrics, paired Wilcoxon test against the reference)", ""]
     lines += [result.to_markdown()]
     return "\n".join(lines) + "\n"
-
-
-def _commit():
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main(argv=None):
