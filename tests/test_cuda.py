@@ -124,8 +124,10 @@ def test_caller_cuda_rng_state_restored(imbalanced_data):
     assert torch.equal(torch.cuda.get_rng_state(), before)
 
 
-# Importing torch's compiler stack warns about torch.jit internals, not about skiwce.
+# Importing torch's compiler stack warns about torch.jit internals, and on Ampere and newer GPUs
+# inductor suggests TF32 for fp32 matmuls: torch's advice, not about skiwce.
 @pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:TensorFloat32 tensor cores:UserWarning")
 def test_compile_on_cuda(imbalanced_data):
     X, y = imbalanced_data
     eager = _fit(X, y, module="mlp", precision="32", device="cuda", max_epochs=2)
