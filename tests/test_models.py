@@ -4,6 +4,56 @@ import torch
 from skiwce.models import CNN1D, MLP, HARNet, ResNet18, size_kwargs
 
 
+def _inputs_without_gradient(net, shape, n_samples=16):
+    """Input positions (channels x positions) whose gradient is exactly zero for every sample.
+
+    float64 and eval mode (no dropout), a random projection of the logits so that no class's
+    gradient cancels another's: a position without gradient is not connected to the output.
+    """
+    torch.manual_seed(0)
+    net = net.double().eval()
+    X = torch.randn(n_samples, *shape, dtype=torch.float64, requires_grad=True)
+    out = net(X)
+    (out * torch.randn_like(out)).sum().backward()
+    return int((X.grad.abs().sum(0) == 0).sum())
+
+
+# Every network and several input shapes, odd and even lengths, shorter than the layers and
+# longer; the paper's literal "valid" layers too.
+GRADIENT_CASES = [
+    *[
+        (f"mlp-{s}", lambda s=s: MLP(n_features=int(torch.tensor(s).prod())), s)
+        for s in [(1,), (10,), (2, 5), (1, 3, 3)]
+    ],
+    *[
+        (
+            f"cnn1d-{p}-{c}x{n}",
+            lambda n=n, c=c, p=p: CNN1D(input_length=n, in_channels=c, padding=p),
+            (n,) if c == 1 else (c, n),
+        )
+        for p in ["same", "valid"]
+        for c in [1, 3]
+        for n in [1, 2, 4, 5, 7, 9, 10, 11, 40]
+    ],
+    *[
+        (f"har-{p}-{n}", lambda n=n, p=p: HARNet(channels=(8, 8), padding=p), (3, n))
+        for p in ["valid", "same"]
+        for n in [1, 20, 38, 40, 41, 80, 81, 120]
+    ],
+    *[
+        (f"resnet18-{s}", lambda s=s: ResNet18(in_channels=s[0], width=4), s)
+        for s in [(1, 1, 1), (1, 8, 8), (3, 7, 5), (2, 9, 9)]
+    ],
+]
+
+
+@pytest.mark.parametrize(
+    "make, shape", [case[1:] for case in GRADIENT_CASES], ids=[case[0] for case in GRADIENT_CASES]
+)
+def test_every_input_reaches_the_output(make, shape):
+    assert _inputs_without_gradient(make(), shape) == 0
+
+
 class TestMLP:
     def test_flattens(self):
         assert MLP(n_features=6, n_classes=4)(torch.zeros(2, 2, 3)).shape == (2, 4)
@@ -26,7 +76,19 @@ class TestCNN1D:
         assert [(c.out_channels, c.kernel_size[0]) for c in convs] == [(32, 3), (64, 2)]
         linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
         assert [lin.out_features for lin in linears] == [128, 16, 3]
-        assert linears[0].in_features == 64 * 3
+        # "same" convolutions keep the 10 positions, pooling halves them.
+        assert linears[0].in_features == 64 * 5
+
+    def test_valid_padding_is_the_literal_table(self):
+        net = CNN1D(input_length=10, n_classes=3, padding="valid")
+        # 10 -> 8 -> 7 positions; pooling rounds up to 4 (floor pooling dropped the 10th feature).
+        assert net.classifier[0].in_features == 64 * 4
+        assert net(torch.zeros(2, 10)).shape == (2, 3)
+
+    @pytest.mark.parametrize("cls", [CNN1D, HARNet])
+    def test_unknown_padding(self, cls):
+        with pytest.raises(ValueError, match="padding must be one of"):
+            cls(padding="causal")
 
     def test_multichannel(self):
         assert CNN1D(input_length=20, in_channels=3, n_classes=2)(torch.zeros(2, 3, 20)).shape == (
