@@ -13,6 +13,7 @@ from scipy.stats import wilcoxon  # noqa: E402
 from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
 from sklearn.dummy import DummyClassifier  # noqa: E402
 from sklearn.exceptions import FitFailedWarning  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 
 # Small, quick settings shared by the network methods: enough to learn the toy data.
@@ -374,6 +375,9 @@ class TestCompare:
             "recall_0",
             "recall_1",
             "recall_2",
+            "f1_0",
+            "f1_1",
+            "f1_2",
             "fit_time",
             "error",
         ]
@@ -505,6 +509,23 @@ class TestCompare:
         )
         assert (result.table["train_accuracy"] == 1.0).all()
         assert "train_balanced_accuracy" in result.table
+
+    def test_per_class_f1_scores(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        result = compare(
+            {"iwce": DecisionTreeClassifier(max_depth=2, random_state=0)},
+            X,
+            y,
+            X_test=X[::2],
+            y_test=y[::2],
+            progress=False,
+            return_estimators=True,
+        )
+        row = result.table.iloc[0]
+        y_pred = result.estimators[("iwce", 0, 0)].predict(X[::2])
+        expected = f1_score(y[::2], y_pred, average=None, labels=[0, 1, 2])
+        np.testing.assert_allclose(row[["f1_0", "f1_1", "f1_2"]].astype(float), expected)
+        assert row["f1_macro"] == pytest.approx(expected.mean())
 
     def test_string_labels(self, compare, imbalanced_data):
         X, y = imbalanced_data

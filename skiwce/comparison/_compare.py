@@ -155,7 +155,7 @@ class ComparisonResult:
         ----------
         metrics : list of str or None, default=None
             Score columns to show; None means all of :data:`METRICS`. Per-class recalls
-            (``"recall_<label>"``) are allowed.
+            and F1 scores (``"recall_<label>"``, ``"f1_<label>"``) are allowed.
         test_metric : str, default="balanced_accuracy"
             The score of the paired test.
         digits : int, default=2
@@ -169,7 +169,7 @@ class ComparisonResult:
         unknown = [m for m in metrics if m not in self.table.columns]
         if unknown:
             raise ValueError(
-                f"Unknown metrics {unknown}; valid ones are {[*METRICS, *self._recall_columns()]}."
+                f"Unknown metrics {unknown}; valid ones are {[*METRICS, *self._per_class_columns()]}."
             )
         summary = self.summary(test_metric=test_metric)
         grouped = self.table.groupby("method", sort=False)
@@ -303,8 +303,10 @@ class ComparisonResult:
             finally:
                 plt.close(fig)
 
-    def _recall_columns(self):
-        return [c for c in self.table.columns if c.startswith("recall_")]
+    def _per_class_columns(self):
+        return [
+            c for c in self.table.columns if c.startswith(("recall_", "f1_")) and c != "f1_macro"
+        ]
 
 
 def _md_escape(text):
@@ -353,8 +355,11 @@ def _scores(y_true, y_pred, labels):
     Macro F1 averages over the classes in ``y_true`` or ``y_pred`` (scikit-learn's default), so a
     class absent from a test fold is not scored 0 unless it is predicted."""
     recalls = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    f1s = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
     present = np.isin(labels, np.unique(y_true))
     recalls = np.where(present, recalls, np.nan)
+    # A class neither in y_true nor predicted has no F1 (sklearn would say 0).
+    f1s = np.where(present | np.isin(labels, np.unique(y_pred)), f1s, np.nan)
     kept = recalls[present]
     scores = {
         "accuracy": accuracy_score(y_true, y_pred),
@@ -363,6 +368,7 @@ def _scores(y_true, y_pred, labels):
         "g_mean": float(np.prod(kept) ** (1.0 / len(kept))),
     }
     scores.update({f"recall_{label}": float(r) for label, r in zip(labels, recalls, strict=True)})
+    scores.update({f"f1_{label}": float(f) for label, f in zip(labels, f1s, strict=True)})
     return scores
 
 
@@ -428,6 +434,7 @@ def _flat(members):
 
 def _scores_keys(labels, return_train_score):
     keys = [*METRICS, *(f"recall_{label}" for label in labels)]
+    keys += [f"f1_{label}" for label in labels]
     if return_train_score:
         keys += ["train_accuracy", "train_balanced_accuracy"]
     return keys
@@ -552,7 +559,9 @@ def compare(
     result : ComparisonResult
         Its ``table`` has one row per method, seed and fold with the columns ``method``,
         ``seed`` (0-based), ``fold``, ``accuracy``, ``balanced_accuracy``, ``f1_macro``,
-        ``g_mean``, ``recall_<label>`` for each class, the train scores if asked, ``fit_time``
+        ``g_mean``, ``recall_<label>`` and ``f1_<label>`` for each class (NaN for a class
+        absent from the test data, and for F1 also never predicted), the train scores if
+        asked, ``fit_time``
         (seconds) and ``error`` (None, or ``"ExceptionType: message"`` of a fit or prediction
         that raised).
 
@@ -569,10 +578,10 @@ def compare(
     >>> result = compare(["iwce", "ce"], X, y, cv=3, progress=False,
     ...                  common_params={"max_epochs": 3})
     >>> result.table.shape
-    (6, 11)
+    (6, 13)
     >>> list(result.table.columns)  # doctest: +NORMALIZE_WHITESPACE
     ['method', 'seed', 'fold', 'accuracy', 'balanced_accuracy', 'f1_macro', 'g_mean',
-     'recall_0', 'recall_1', 'fit_time', 'error']
+     'recall_0', 'recall_1', 'f1_0', 'f1_1', 'fit_time', 'error']
     >>> result.summary().loc["ce", ["n_runs", "n_pairs"]].tolist()
     [3.0, 3.0]
     >>> print(result.to_markdown().splitlines()[0])
