@@ -104,7 +104,12 @@ class FocalLoss(IWCELoss):
     def forward(self, input, target, sample_weight=None):
         _check_shapes(input, self.weight, sample_weight)
         log_p = F.log_softmax(input, dim=1).gather(1, target[:, None])[:, 0]
-        losses = -((1.0 - log_p.exp()).clamp_min(0.0) ** self.gamma) * log_p
+        # 1 - p as -expm1(log p), exact near p = 1; kept at or above the smallest normal
+        # number, since d/dx x**gamma is infinite at x = 0 for gamma < 1 (NaN gradients once a
+        # probability rounds to 1). Below it the factor is constant: no gradient, and a loss
+        # term of at most tiny**gamma * |log p|, itself ~0.
+        one_minus_p = (-torch.expm1(log_p)).clamp_min(torch.finfo(log_p.dtype).tiny)
+        losses = -(one_minus_p**self.gamma) * log_p
         return _weighted_reduce(losses, target, self.weight, sample_weight, self.reduction)
 
 

@@ -39,6 +39,29 @@ class TestFocalLoss:
     def test_gamma_zero_is_cross_entropy(self, batch):
         torch.testing.assert_close(FocalLoss(gamma=0.0)(*batch), F.cross_entropy(*batch))
 
+    @pytest.mark.parametrize("gamma", [0.0, 0.25, 0.5, 0.99, 1.0, 2.0])
+    @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+    def test_finite_gradient_when_a_probability_rounds_to_one(self, gamma, dtype):
+        # p_y = 1 exactly in floating point: (1 - p) ** gamma has an infinite derivative at 0
+        # for gamma < 1, which must not turn into NaN gradients.
+        logits = torch.tensor([[1000.0, 0.0, 0.0], [0.5, 0.0, -0.5]], dtype=dtype)
+        logits.requires_grad_(True)
+        loss = FocalLoss(gamma=gamma)(logits, torch.tensor([0, 1]))
+        loss.backward()
+        assert torch.isfinite(loss) and torch.all(torch.isfinite(logits.grad))
+        # The confident sample contributes (almost) nothing; the other one its focal gradient.
+        assert logits.grad[0].abs().max() < 1e-20
+        assert logits.grad[1].abs().max() > 1e-3
+
+    @pytest.mark.parametrize("gamma", [0.5, 2.0])
+    def test_matches_the_formula(self, batch, gamma):
+        logits, target = batch
+        p = F.softmax(logits.double(), dim=1)[torch.arange(6), target]
+        expected = (-((1 - p) ** gamma) * torch.log(p)).mean()
+        torch.testing.assert_close(
+            FocalLoss(gamma=gamma)(logits.double(), target), expected, rtol=1e-12, atol=0
+        )
+
     def test_down_weights_easy_samples(self, batch):
         assert FocalLoss(gamma=2.0)(*batch) < F.cross_entropy(*batch)
 
