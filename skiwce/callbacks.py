@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping
 from skorch.dataset import Dataset as SkorchDataset
 from torch.utils.data import Subset, TensorDataset
 
@@ -18,6 +18,7 @@ from .functional import (
     class_counts,
     target_class_weights,
 )
+from .losses import IWCELoss
 
 __all__ = ["IncrementalClassWeights"]
 
@@ -83,7 +84,19 @@ class IncrementalClassWeights(Callback):
 
     Use it with any skorch ``NeuralNetClassifier`` whose criterion has a ``weight`` buffer that
     scales the per-class loss, such as :class:`skiwce.IWCELoss` (recommended: plain-mean reduction)
-    or :class:`torch.nn.CrossEntropyLoss` (which divides by the summed weights).
+    or :class:`torch.nn.CrossEntropyLoss` (which divides by the summed weights). With
+    ``CrossEntropyLoss`` the scheduled weights are not saved with the criterion
+    (``save_params(f_criterion=...)``): a fresh one has no ``weight`` to load them into. They
+    are recomputed from the history at every epoch's start, so skorch's ``Checkpoint`` and
+    ``LoadInitState`` resume the schedule either way.
+
+    The weighted loss changes its meaning as alpha moves, so skorch's ``EarlyStopping`` and
+    ``Checkpoint``, which watch ``valid_loss`` by default, would stop at, or keep, an epoch
+    before the weights reached their target; the callback warns when it sees one that monitors
+    a loss. Monitor an unweighted score instead, e.g.
+    ``EpochScoring("balanced_accuracy", lower_is_better=False, name="valid_bacc")`` and
+    ``EarlyStopping(monitor="valid_bacc", lower_is_better=False)``, and give the schedule a
+    ``switch_epoch`` before the last epoch so that there are epochs at the target to stop in.
 
     Parameters
     ----------
@@ -195,6 +208,27 @@ class IncrementalClassWeights(Callback):
         # Counts are taken from the training split, known only at the first epoch.
         self.class_counts_ = None
         self.target_weights_ = None
+        self._warn_about_loss_monitors(net)
+
+    def _warn_about_loss_monitors(self, net):
+        """Warn when EarlyStopping or Checkpoint watch a loss while the weights move."""
+        n_epochs = self.n_epochs if self.n_epochs is not None else net.max_epochs
+        if len({self.schedule_(e, n_epochs) for e in range(n_epochs)}) <= 1:
+            return  # static weights: the loss keeps its meaning
+        for name, cb in net.callbacks_:
+            monitor = getattr(cb, "monitor", None)
+            if isinstance(cb, (EarlyStopping, Checkpoint)) and isinstance(monitor, str):
+                if "loss" in monitor:
+                    warnings.warn(
+                        f"{type(cb).__name__} {name!r} monitors {monitor!r}, whose meaning moves "
+                        "with alpha (the class weights change every epoch): it can stop at, or "
+                        "keep the parameters of, an epoch before the weights reach their "
+                        "target. Monitor an unweighted score instead, e.g. EpochScoring("
+                        "'balanced_accuracy', lower_is_better=False, name='valid_bacc') with "
+                        "monitor='valid_bacc' (or 'valid_bacc_best' for Checkpoint).",
+                        UserWarning,
+                        stacklevel=2,
+                    )
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         if self.class_counts_ is None:
@@ -237,9 +271,16 @@ class IncrementalClassWeights(Callback):
             )
         current = crit.weight
         if current is None:
-            # First use: create the buffer once; later epochs write into it in place.
+            # First use: create the buffer once; later epochs write into it in place. Only
+            # IWCELoss can load a saved weight into a fresh loss (whose weight is None): for any
+            # other criterion (torch's CrossEntropyLoss) the buffer stays out of the saved state,
+            # else a fresh net could not load it. It is recomputed at every epoch's start.
             device = next(iter(crit.buffers()), torch.empty(0, device=net.device)).device
-            crit.weight = torch.as_tensor(weights, dtype=torch.float32, device=device)
+            crit.register_buffer(
+                "weight",
+                torch.as_tensor(weights, dtype=torch.float32, device=device),
+                persistent=isinstance(crit, IWCELoss),
+            )
             return
         if current.shape != weights.shape:
             raise ValueError(

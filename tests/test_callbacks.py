@@ -159,3 +159,79 @@ class TestDatasetTargets:
     def test_no_targets(self):
         with pytest.raises(ValueError, match="no targets"):
             dataset_targets(Dataset(np.zeros((3, 2)), None))
+
+
+class TestPlainCrossEntropy:
+    """The callback on torch's own CrossEntropyLoss, whose ``weight`` starts as None."""
+
+    def test_a_fresh_net_loads_the_saved_criterion(self, data, tmp_path):
+        net = make_net([IncrementalClassWeights(T=2.0)], criterion=nn.CrossEntropyLoss)
+        net.fit(*data)
+        net.save_params(f_params=tmp_path / "p.pt", f_criterion=tmp_path / "c.pt")
+        fresh = make_net([IncrementalClassWeights(T=2.0)], criterion=nn.CrossEntropyLoss)
+        fresh.initialize()
+        fresh.load_params(f_params=tmp_path / "p.pt", f_criterion=tmp_path / "c.pt")
+        np.testing.assert_array_equal(fresh.predict_proba(data[0]), net.predict_proba(data[0]))
+
+    def test_checkpoint_and_load_init_state_resume(self, data, tmp_path):
+        from skorch.callbacks import Checkpoint, LoadInitState
+
+        def callbacks():
+            cp = Checkpoint(dirname=str(tmp_path), monitor=None)
+            return [IncrementalClassWeights(T=2.0), cp, LoadInitState(cp)]
+
+        first = make_net(callbacks(), criterion=nn.CrossEntropyLoss, max_epochs=3)
+        first.fit(*data)
+        resumed = make_net(callbacks(), criterion=nn.CrossEntropyLoss, max_epochs=6)
+        resumed.fit(*data)  # loads the checkpoint, then continues the schedule
+        assert len(resumed.history) == 9
+        # The schedule continues from the history: epoch index 3..8 of a 6-epoch schedule.
+        assert resumed.history[3, "alpha"] == pytest.approx(math.exp((3 - 5) / 2.0))
+        assert resumed.history[-1, "alpha"] == 1.0
+
+
+class TestLossMonitors:
+    """skorch's EarlyStopping and Checkpoint watch the validation loss by default, whose
+    meaning moves with alpha."""
+
+    @pytest.mark.parametrize(
+        "make",
+        [
+            lambda: __import__("skorch.callbacks").callbacks.EarlyStopping(patience=2),
+            lambda: __import__("skorch.callbacks").callbacks.Checkpoint(dirname="unused"),
+        ],
+        ids=["EarlyStopping", "Checkpoint"],
+    )
+    def test_warns_about_a_loss_monitor(self, data, make, monkeypatch, tmp_path):
+        monkeypatch.chdir(tmp_path)
+        net = make_net(
+            [IncrementalClassWeights(T=2.0), make()],
+            max_epochs=2,
+            train_split=predefined_split(Dataset(*data)),
+        )
+        with pytest.warns(UserWarning, match="monitors 'valid_loss.*moves with alpha"):
+            net.fit(*data)
+
+    def test_no_warning_for_a_score_monitor(self, data):
+        from skorch.callbacks import EarlyStopping, EpochScoring
+
+        net = make_net(
+            [
+                IncrementalClassWeights(T=2.0),
+                EpochScoring("balanced_accuracy", lower_is_better=False, name="valid_bacc"),
+                EarlyStopping(monitor="valid_bacc", lower_is_better=False, patience=2),
+            ],
+            max_epochs=2,
+            train_split=predefined_split(Dataset(*data)),
+        )
+        net.fit(*data)  # filterwarnings = error: any warning fails
+
+    def test_no_warning_when_the_weights_are_static(self, data):
+        from skorch.callbacks import EarlyStopping
+
+        net = make_net(
+            [IncrementalClassWeights(schedule="constant"), EarlyStopping(patience=2)],
+            max_epochs=2,
+            train_split=predefined_split(Dataset(*data)),
+        )
+        net.fit(*data)
