@@ -8,7 +8,9 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset as SkorchDataset
-from torch.utils.data import Subset
+from torch.utils.data import DataLoader
+
+from ._torch_utils import unwrap_dataset
 
 BATCHINGS = ("tensor", "dataloader")
 PRECISIONS = ("auto", "32", "bf16")
@@ -41,12 +43,11 @@ def _in_memory_data(dataset):
     Returns None when the data is not held in memory as arrays (a custom torch Dataset, sparse
     matrices, pandas objects), for which skorch's DataLoader path is used.
     """
-    indices = None
-    if isinstance(dataset, Subset) and isinstance(dataset.dataset, SkorchDataset):
-        indices = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.int64)
-        dataset = dataset.dataset
+    dataset, indices = unwrap_dataset(dataset)
     if type(dataset) is not SkorchDataset:
         return None
+    if indices is not None:
+        indices = torch.from_numpy(indices)
 
     def convert(a):
         if a is None:
@@ -128,11 +129,16 @@ class TensorBatches:
         # Draw what a DataLoader draws: a base seed when its iterator is made (from the global
         # generator when it has none, which moves dropout's random numbers), then, shuffling,
         # RandomSampler's permutation and a second (empty-sliced) one it computes once the
-        # first is used up.
+        # first is used up. Without a generator, RandomSampler seeds a fresh one from the
+        # global generator and permutes with that.
         torch.empty((), dtype=torch.int64).random_(generator=self.generator)
         if self.shuffle:
-            perm = torch.randperm(n, generator=self.generator)
-            torch.randperm(n, generator=self.generator)
+            generator = self.generator
+            if generator is None:
+                seed = int(torch.empty((), dtype=torch.int64).random_().item())
+                generator = torch.Generator().manual_seed(seed)
+            perm = torch.randperm(n, generator=generator)
+            torch.randperm(n, generator=generator)
             first = next(iter(self.X.values())) if isinstance(self.X, Mapping) else self.X
             perm = perm.to(first.device)  # once per epoch; _take moves it only if needed
             for start in starts:
@@ -187,11 +193,19 @@ class IWCENet(NeuralNetClassifier):
 
     def _set_training(self, training=True):
         # skorch walks every module tree on every batch to set its mode, a measurable share of a
-        # small network's step; walk it only when the mode changes.
+        # small network's step; walk it only when the mode changes. The mode this net last set
+        # is remembered per module object, so that a new module (a child created in eval mode
+        # included) gets its whole tree set once. A child's mode changed by hand between two
+        # batches of the same mode is left alone (skorch would reset it).
+        modes = self.__dict__.setdefault("_modes_set_", {})
         for name in self._modules + self._criteria:
             module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and module.training != training:
-                module.train(training)
+            if not isinstance(module, torch.nn.Module):
+                continue
+            if modes.get(name) == (id(module), training) and module.training == training:
+                continue
+            module.train(training)
+            modes[name] = (id(module), training)
 
     def torch_compile(self, module, name):
         # Criteria are not compiled: the scheduled class-weight buffer changes every epoch.
@@ -239,10 +253,14 @@ class IWCENet(NeuralNetClassifier):
     def get_iterator(self, dataset, training=False):
         if self.batching not in BATCHINGS:
             raise ValueError(f"batching must be one of {BATCHINGS}; got {self.batching!r}.")
-        data = _in_memory_data(dataset) if self.batching == "tensor" else None
+        which = "iterator_train" if training else "iterator_valid"
+        data = None
+        if self.batching == "tensor" and getattr(self, which) is DataLoader:
+            # (a custom iterator class does what its user asked; only a DataLoader is replaced)
+            data = _in_memory_data(dataset)
         if data is None:
             return super().get_iterator(dataset, training=training)
-        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        kwargs = self.get_params_for(which)
         if set(kwargs) - {"batch_size", "shuffle", "generator", "drop_last"}:
             # A sampler, collate_fn, workers...: only a DataLoader does what was asked.
             return super().get_iterator(dataset, training=training)

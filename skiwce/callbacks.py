@@ -8,8 +8,9 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping
 from skorch.dataset import Dataset as SkorchDataset
-from torch.utils.data import Subset, TensorDataset
+from torch.utils.data import TensorDataset
 
+from ._torch_utils import unwrap_dataset
 from .functional import (
     NORMALIZATIONS,
     blend_class_weights,
@@ -26,45 +27,42 @@ __all__ = ["IncrementalClassWeights"]
 def dataset_targets(dataset):
     """Return the targets of a dataset as a NumPy array, without loading its inputs if possible.
 
-    Understands skorch's :class:`~skorch.dataset.Dataset`, :class:`~torch.utils.data.Subset`
-    (what skorch's ``ValidSplit`` returns) and :class:`~torch.utils.data.TensorDataset` (the last
-    tensor); any other dataset is iterated once, reading the second item of each sample.
+    Understands skorch's :class:`~skorch.dataset.Dataset` and
+    :class:`~torch.utils.data.TensorDataset` (the last tensor), also inside (nested)
+    :class:`~torch.utils.data.Subset` (what skorch's ``ValidSplit`` returns); any other dataset
+    is iterated once, reading the second item of each sample.
     """
-    if isinstance(dataset, Subset):
-        indices = np.asarray(dataset.indices)
-        if isinstance(dataset.dataset, (Subset, SkorchDataset, TensorDataset)):
-            return dataset_targets(dataset.dataset)[indices]
-        return _targets_by_iteration(dataset.dataset, indices)
-    if isinstance(dataset, SkorchDataset):
-        y = dataset.y
+    base, indices = unwrap_dataset(dataset)
+    if isinstance(base, SkorchDataset):
+        y = base.y
         if y is None:
             raise ValueError("The training data has no targets (y is None).")
-    elif isinstance(dataset, TensorDataset):
-        y = dataset.tensors[-1]
+    elif isinstance(base, TensorDataset):
+        y = base.tensors[-1]
     else:
-        return _targets_by_iteration(dataset, range(len(dataset)))
+        return _targets_by_iteration(base, range(len(base)) if indices is None else indices)
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
-    return np.asarray(y)
+    y = np.asarray(y)
+    return y if indices is None else y[indices]
 
 
 def dataset_sample_weight(dataset):
     """Return the ``sample_weight`` a dataset carries, or None.
 
     skorch's recipe for sample weights passes ``X`` as a dict with a ``"sample_weight"`` entry;
-    this reads it from a skorch :class:`~skorch.dataset.Dataset` or a
-    :class:`~torch.utils.data.Subset` of one. Any other dataset has none.
+    this reads it from a skorch :class:`~skorch.dataset.Dataset`, also inside
+    :class:`~torch.utils.data.Subset`. Any other dataset has none.
     """
-    if isinstance(dataset, Subset):
-        weights = dataset_sample_weight(dataset.dataset)
-        return None if weights is None else weights[np.asarray(dataset.indices)]
-    X = getattr(dataset, "X", None) if isinstance(dataset, SkorchDataset) else None
+    base, indices = unwrap_dataset(dataset)
+    X = base.X if isinstance(base, SkorchDataset) else None
     if not isinstance(X, Mapping) or "sample_weight" not in X:
         return None
     weights = X["sample_weight"]
     if isinstance(weights, torch.Tensor):
         weights = weights.detach().cpu().numpy()
-    return np.asarray(weights)
+    weights = np.asarray(weights)
+    return weights if indices is None else weights[indices]
 
 
 def _targets_by_iteration(dataset, indices):
@@ -208,13 +206,15 @@ class IncrementalClassWeights(Callback):
         # Counts are taken from the training split, known only at the first epoch.
         self.class_counts_ = None
         self.target_weights_ = None
-        self._warn_about_loss_monitors(net)
-
-    def _warn_about_loss_monitors(self, net):
-        """Warn when EarlyStopping or Checkpoint watch a loss while the weights move."""
+        # The whole schedule, now: a bad switch epoch or alpha is an error before training.
         n_epochs = self.n_epochs if self.n_epochs is not None else net.max_epochs
-        if len({self.schedule_(e, n_epochs) for e in range(n_epochs)}) <= 1:
-            return  # static weights: the loss keeps its meaning
+        alphas = {self.schedule_(epoch, n_epochs) for epoch in range(n_epochs)}
+        if len(alphas) > 1:
+            self._warn_about_loss_monitors(net)
+
+    @staticmethod
+    def _warn_about_loss_monitors(net):
+        """Warn when EarlyStopping or Checkpoint watch a loss while the weights move."""
         for name, cb in net.callbacks_:
             monitor = getattr(cb, "monitor", None)
             if isinstance(cb, (EarlyStopping, Checkpoint)) and isinstance(monitor, str):

@@ -235,3 +235,11 @@ class TestLossMonitors:
             train_split=predefined_split(Dataset(*data)),
         )
         net.fit(*data)
+
+
+def test_switch_epoch_beyond_the_run_fails_before_training(data):
+    probe = OptimizerProbe()
+    net = make_net([IncrementalClassWeights(switch_epoch=6), probe], max_epochs=6)
+    with pytest.raises(ValueError, match="switch_epoch=6 is not an epoch of the run"):
+        net.fit(*data)
+    assert probe.records_ == []  # not one epoch trained

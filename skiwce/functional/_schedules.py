@@ -25,6 +25,12 @@ def resolve_switch_epoch(switch_epoch, n_epochs, default=None):
     -------
     epoch : int
 
+    Raises
+    ------
+    ValueError
+        If ``switch_epoch`` is none of the above, or an int beyond the last epoch (alpha would
+        never reach 1).
+
     Examples
     --------
     >>> from skiwce.functional import resolve_switch_epoch
@@ -34,12 +40,25 @@ def resolve_switch_epoch(switch_epoch, n_epochs, default=None):
     last = n_epochs - 1
     if switch_epoch is None:
         return last if default is None else _first_epoch_at(default, last)
+    if _check_switch_epoch(switch_epoch) == "fraction":
+        return _first_epoch_at(switch_epoch, last)
+    if switch_epoch > last:
+        raise ValueError(
+            f"switch_epoch={switch_epoch} is not an epoch of the run ({n_epochs} epochs: "
+            f"0 to {last}), so the class weights would never reach their target; give an "
+            "earlier epoch or a fraction in [0, 1]."
+        )
+    return int(switch_epoch)
+
+
+def _check_switch_epoch(switch_epoch):
+    """``"epoch"`` for an int >= 0, ``"fraction"`` for a float in [0, 1]; else a ValueError."""
     if isinstance(switch_epoch, numbers.Integral) and not isinstance(switch_epoch, bool):
         if switch_epoch < 0:
             raise ValueError(f"switch_epoch must be >= 0; got {switch_epoch}.")
-        return int(switch_epoch)
+        return "epoch"
     if isinstance(switch_epoch, numbers.Real) and 0.0 <= switch_epoch <= 1.0:
-        return _first_epoch_at(switch_epoch, last)
+        return "fraction"
     raise ValueError(
         "switch_epoch must be None, an int >= 0 (an epoch index) or a float in [0, 1] (a fraction "
         f"of the last epoch); got {switch_epoch!r}."
@@ -193,7 +212,8 @@ def check_schedule(schedule="exponential", *, T=20.0, switch_epoch=None):
     if schedule == "exponential":
         _check_T(T)
     if switch_epoch is not None:
-        resolve_switch_epoch(switch_epoch, 2)
+        # Its range needs the number of epochs: resolve_switch_epoch checks it.
+        _check_switch_epoch(switch_epoch)
     return _Schedule(schedule, T, switch_epoch)
 
 
