@@ -2,7 +2,6 @@
 
 import copy
 import inspect
-import numbers
 import warnings
 from numbers import Integral, Real
 
@@ -22,8 +21,15 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from ._net import BATCHINGS, PRECISIONS, IWCENet
+from ._torch_utils import seeded, torch_threads
 from .callbacks import IncrementalClassWeights
-from .functional import SCHEDULES, WEIGHT_STRATEGIES, check_class_weight, class_counts
+from .functional import (
+    SCHEDULES,
+    WEIGHT_STRATEGIES,
+    check_class_weight,
+    class_counts,
+    resolve_switch_epoch,
+)
 from .losses import FocalLoss, IWCELoss, LDAMLoss, LogitAdjustedLoss
 from .models import AUTO_MODULES, MODULE_NDIMS, MODULES, size_kwargs
 
@@ -196,7 +202,9 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         ``class_weight="balanced"``.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net; ``net_.history`` holds the per-epoch log, ``net_.module_`` the
-        network.
+        network. Its ``train_split`` is None after the fit, so that the fitted model holds no
+        training (or validation) rows; give it a split to train it further with a validation
+        set.
     n_iter_ : int
         Number of epochs run; an epoch interrupted part-way (see ``interrupted_``) counts.
     interrupted_ : bool
@@ -319,6 +327,28 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
 
     # -- parameters -------------------------------------------------------------------------
 
+    def get_params(self, deep=True):
+        """Get parameters; with ``deep=True`` also the entries of ``module_params``,
+        ``criterion_params`` and ``optimizer_params`` as ``module__x``, ``criterion__x`` and
+        ``optimizer__x``, the names :meth:`set_params` takes.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the routed names.
+
+        Returns
+        -------
+        params : dict
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            for prefix, attr in _ROUTED.items():
+                if isinstance(params[attr], dict):  # (fit validates it; get_params never fails)
+                    for name, value in params[attr].items():
+                        params[f"{prefix}__{name}"] = value
+        return params
+
     def set_params(self, **params):
         """Set parameters; ``module__x``, ``criterion__x`` and ``optimizer__x`` update the
         ``module_params``, ``criterion_params`` and ``optimizer_params`` dicts.
@@ -372,6 +402,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
                 f"module must be one of {['auto', *MODULES]}, a torch.nn.Module subclass or an "
                 f"instance of one; got {module!r}."
             )
+        _check_routed("module", module, params)
         return module, {**size_kwargs(module, input_shape, n_classes), **params}
 
     def _criterion(self, counts):
@@ -382,6 +413,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.criterion!r}."
             )
         params = dict(self.criterion_params or {})
+        _check_routed("criterion", crit, params)
         if "class_counts" in inspect.signature(crit).parameters:
             params.setdefault("class_counts", np.maximum(counts, 1))
         return crit, params
@@ -400,6 +432,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
                 f"got {self.optimizer!r}."
             )
         params = dict(self.optimizer_params or {})
+        _check_routed("optimizer", opt, params, set_by_net=("params",))
         if (
             opt in _FUSED_OPTIMIZERS
             and not {"fused", "foreach"} & params.keys()
@@ -471,117 +504,149 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : IWCEClassifier
         """
+        X, y, classes, sample_weight = self._check_fit_data(X, y, sample_weight)
+        n_classes = len(classes)
+        cost = check_class_weight(self.class_weight, classes)
+        if self.switch_epoch is not None:
+            resolve_switch_epoch(self.switch_epoch, self.max_epochs)  # within the run
+        _check_device(self.device)
+        module, module_kwargs = self._module(X.shape[1:], n_classes)
+        optimizer, optimizer_kwargs = self._optimizer()
+
+        rng = check_random_state(self.random_state)
+        torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
+        (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
+        counts = class_counts(y_train, n_classes, sample_weight=sw_train)
+        criterion, criterion_kwargs = self._criterion(counts)
+        net = self._build_net(
+            module=(module, module_kwargs),
+            criterion=(criterion, criterion_kwargs),
+            optimizer=(optimizer, optimizer_kwargs),
+            callbacks=self._callbacks(cost, n_classes, valid is not None),
+            n_classes=n_classes,
+            valid=valid,
+            n_train=len(y_train),
+            sample_ndim=X.ndim - 1,
+            shuffle_seed=shuffle_seed,
+        )
+        with seeded(torch_seed, self.device), torch_threads(self.n_threads):
+            net.fit(self._net_input(X_train, sw_train), y_train)
+        # skorch's predefined split holds the validation rows: a fitted model carries no data.
+        net.train_split = None
+
+        self.classes_ = classes
+        self.input_shape_ = tuple(X.shape[1:])
+        self.class_counts_ = counts
+        self.net_ = net
+        self.n_iter_ = len(net.history)
+        self.interrupted_ = bool(getattr(net, "interrupted_", False))
+        self._warn_if_diverged_or_interrupted()
+        return self
+
+    def _check_fit_data(self, X, y, sample_weight):
+        """Validated inputs: X as a float32 copy, y encoded as int64 indices into classes."""
         X, y = validate_data(self, X, y, allow_nd=True, dtype="numeric")
         if y.dtype == object and len({isinstance(label, str) for label in y}) > 1:
             raise ValueError("Mix of label input types (string and number) in y.")
         check_classification_targets(y)
         classes, y_enc = np.unique(y, return_inverse=True)
-        n_classes = len(classes)
-        if n_classes < 2:
+        if len(classes) < 2:
             raise ValueError(
                 f"IWCEClassifier needs samples of at least 2 classes in y; got 1 class "
                 f"({classes[0]!r})."
-            )
-        input_shape = tuple(X.shape[1:])
-        cost = check_class_weight(self.class_weight, classes)
-        if (
-            isinstance(self.switch_epoch, numbers.Integral)
-            and not isinstance(self.switch_epoch, bool)
-            and self.switch_epoch >= self.max_epochs
-        ):
-            raise ValueError(
-                f"switch_epoch={self.switch_epoch} is not an epoch of the run (max_epochs="
-                f"{self.max_epochs}: epochs 0 to {self.max_epochs - 1}), so the class weights "
-                "would never reach their target; give an earlier epoch or a fraction in [0, 1]."
             )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float32, ensure_non_negative=True
             )
-        _check_device(self.device)
-        module, module_kwargs = self._module(input_shape, n_classes)
-        optimizer, optimizer_kwargs = self._optimizer()
+        # A copy: the caller's array stays intact.
+        return _as_float32(X), y_enc.astype(np.int64), classes, sample_weight
 
-        rng = check_random_state(self.random_state)
-        torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
-        X = _as_float32(X)  # a copy: the caller's array stays intact
-        y_enc = y_enc.astype(np.int64)
+    def _split(self, X, y, sample_weight, seed):
+        """The training part ``(X, y, sample_weight)`` and the validation Dataset (or None).
 
+        Sample weights are rescaled to mean 1 on each part.
+        """
         fraction = self.validation_fraction
         if self.early_stopping and fraction is None:
             fraction = 0.1
-        train_split, X_train, y_train, sw_train = None, X, y_enc, sample_weight
-        if fraction is not None:
-            idx_train, idx_valid = train_test_split(
-                np.arange(len(y_enc)), test_size=fraction, stratify=y_enc, random_state=split_seed
-            )
-            X_train, y_train = X[idx_train], y_enc[idx_train]
-            sw_train = _take(sample_weight, idx_train)
-            valid_X = self._net_input(
-                X[idx_valid], _mean_one_valid(_take(sample_weight, idx_valid))
-            )
-            train_split = predefined_split(Dataset(valid_X, y_enc[idx_valid]))
-        sw_train = _mean_one(sw_train)
-        counts = class_counts(y_train, n_classes, sample_weight=sw_train)
-        criterion, criterion_kwargs = self._criterion(counts)
-        # BatchNorm cannot train on a batch of one sample: drop such a last batch (a different
-        # random sample each epoch).
-        drop_last = len(y_train) % self.batch_size == 1 and len(y_train) > 1
+        if fraction is None:
+            return (X, y, _mean_one(sample_weight)), None
+        idx_train, idx_valid = train_test_split(
+            np.arange(len(y)), test_size=fraction, stratify=y, random_state=seed
+        )
+        valid_X = self._net_input(X[idx_valid], _mean_one_valid(_take(sample_weight, idx_valid)))
+        train = (X[idx_train], y[idx_train], _mean_one(_take(sample_weight, idx_train)))
+        return train, Dataset(valid_X, y[idx_valid])
 
-        net = IWCENet(
-            module=module,
-            criterion=criterion,
-            optimizer=optimizer,
+    def _build_net(
+        self,
+        *,
+        module,
+        criterion,
+        optimizer,
+        callbacks,
+        n_classes,
+        valid,
+        n_train,
+        sample_ndim,
+        shuffle_seed,
+    ):
+        """The skorch net; ``module``, ``criterion`` and ``optimizer`` are (class, kwargs)."""
+        channels_last = self.channels_last
+        if channels_last == "auto":
+            channels_last = sample_ndim == 3 and torch.device(self.device).type == "cuda"
+        routed = {
+            f"{prefix}__{name}": value
+            for prefix, (_, kwargs) in [
+                ("module", module),
+                ("criterion", criterion),
+                ("optimizer", optimizer),
+            ]
+            for name, value in kwargs.items()
+        }
+        return IWCENet(
+            module=module[0],
+            criterion=criterion[0],
+            optimizer=optimizer[0],
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            train_split=train_split,
-            callbacks=self._callbacks(cost, n_classes, fraction is not None),
+            train_split=None if valid is None else predefined_split(valid),
+            callbacks=callbacks,
             classes=np.arange(n_classes),
             device=self.device,
             verbose=self.verbose,
             batching=self.batching,
             precision=self.precision,
-            channels_last=(
-                len(input_shape) == 3 and torch.device(self.device).type == "cuda"
-                if self.channels_last == "auto"
-                else self.channels_last
-            ),
+            channels_last=channels_last,
             compile=self.compile,
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(shuffle_seed),
-            iterator_train__drop_last=drop_last,
+            # BatchNorm cannot train on a batch of one sample: drop such a last batch (a
+            # different random sample each epoch).
+            iterator_train__drop_last=n_train % self.batch_size == 1 and n_train > 1,
             callbacks__print_log__keys_ignored=["class_weight"],
-            **{f"module__{k}": v for k, v in module_kwargs.items()},
-            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+            **routed,
         )
-        net_input = self._net_input(X_train, sw_train)
-        with _seeded(torch_seed, self.device), _torch_threads(self.n_threads):
-            net.fit(net_input, y_train)
-        self.classes_ = classes
-        self.input_shape_ = input_shape
-        self.class_counts_ = counts
-        self.net_ = net
-        self.n_iter_ = len(net.history)
-        self.interrupted_ = bool(getattr(net, "interrupted_", False))
-        losses = [row["train_loss"] for row in net.history if "train_loss" in row]
+
+    def _warn_if_diverged_or_interrupted(self):
+        losses = [row["train_loss"] for row in self.net_.history if "train_loss" in row]
         if losses and not np.isfinite(losses[-1]):
             first = next(i for i, loss in enumerate(losses) if not np.isfinite(loss))
             warnings.warn(
                 f"Training diverged: the training loss is {losses[-1]} since epoch {first}; the "
                 "model's predictions are meaningless. Lower lr or scale the inputs.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if self.interrupted_:
             warnings.warn(
                 f"{type(self).__name__}.fit was interrupted after {self.n_iter_} of "
                 f"{self.max_epochs} epochs; the model keeps the parameters reached so far.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        return self
 
     @staticmethod
     def _net_input(X, sample_weight):
@@ -601,7 +666,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         X = self._validate_X(X)
         # fork_rng: batching draws from torch's generator (as a DataLoader does); the caller's
         # random state must not move because of a prediction.
-        with torch.random.fork_rng(devices=[]), _torch_threads(self.n_threads):
+        with torch.random.fork_rng(devices=[]), torch_threads(self.n_threads):
             logits = self.net_.forward(X, training=False, device="cpu")
         logits = logits.detach().numpy().astype(np.float64)
         if self.logit_adjustment:
@@ -651,6 +716,28 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
+
+
+def _check_routed(prefix, cls, params, set_by_net=()):
+    """Raise a ValueError naming the valid keywords if ``params`` has one ``cls`` does not take.
+
+    A class whose ``__init__`` takes ``**kwargs`` accepts any name.
+    """
+    signature = inspect.signature(cls)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        return
+    valid = [
+        name
+        for name, p in signature.parameters.items()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        and name not in set_by_net
+    ]
+    unknown = [name for name in params if name not in valid]
+    if unknown:
+        raise ValueError(
+            f"{[f'{prefix}__{name}' for name in unknown]} (in {prefix}_params): "
+            f"{cls.__name__} takes no such keyword; valid ones are {valid}."
+        )
 
 
 def _as_float32(X):
@@ -718,50 +805,3 @@ class _EarlyStoppingAtTarget(EarlyStopping):
         if net.history[-1].get("alpha", 1.0) < 1.0:
             return
         super().on_epoch_end(net, **kwargs)
-
-
-class _torch_threads:
-    """Set torch's intra-op thread count for a block (if n is not None), then restore it."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def __enter__(self):
-        self._before = torch.get_num_threads()
-        if self.n is not None:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        if self.n is not None:
-            torch.set_num_threads(self._before)
-
-
-class _seeded:
-    """Seed torch's generators of the fit's device for a block, restoring the caller's state.
-
-    On CPU only the CPU generator is seeded and restored; on CUDA also the fit's device's. The
-    state is process-wide: fits running at once in threads of one process share it, so only
-    process-based parallelism (joblib's default loky, Dask worker processes) is reproducible.
-    """
-
-    def __init__(self, seed, device):
-        self.seed = seed
-        device = torch.device(device)
-        self.cuda_index = None
-        if device.type == "cuda" and torch.cuda.is_available():
-            self.cuda_index = (
-                device.index if device.index is not None else torch.cuda.current_device()
-            )
-
-    def __enter__(self):
-        devices = [] if self.cuda_index is None else [self.cuda_index]
-        self._fork = torch.random.fork_rng(devices=devices)
-        self._fork.__enter__()
-        torch.default_generator.manual_seed(self.seed)
-        if self.cuda_index is not None:
-            with torch.cuda.device(self.cuda_index):
-                torch.cuda.manual_seed(self.seed)
-        return self
-
-    def __exit__(self, *exc):
-        return self._fork.__exit__(*exc)
