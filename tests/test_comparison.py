@@ -238,6 +238,32 @@ class TestReshapingSampler:
         np.testing.assert_array_equal(X_res, X[sampler.sample_indices_])
         np.testing.assert_array_equal(y_res, y[sampler.sample_indices_])
 
+    def test_keeps_the_samplers_own_changes_to_rows(self, sampler_cls, sequence_data):
+        # RandomOverSampler(shrinkage=...) says which rows it drew but adds noise to the copies
+        # (a smoothed bootstrap): the wrapper must return what the sampler made.
+        from imblearn.over_sampling import RandomOverSampler
+
+        X, y = sequence_data
+        sampler = sampler_cls(RandomOverSampler(shrinkage=1.0, random_state=0))
+        X_res, y_res = sampler.fit_resample(X, y)
+        X_ref, y_ref = RandomOverSampler(shrinkage=1.0, random_state=0).fit_resample(
+            X.reshape(len(X), -1), y
+        )
+        np.testing.assert_array_equal(X_res, X_ref.reshape(-1, *X.shape[1:]))
+        np.testing.assert_array_equal(y_res, y_ref)
+        assert not np.array_equal(X_res[len(X) :], X[sampler.sampler_.sample_indices_[len(X) :]])
+        assert sampler.sample_indices_ is None  # not rows of X
+
+    def test_integer_samples_made_new_are_not_truncated(self, sampler_cls, sequence_data):
+        from imblearn.over_sampling import RandomOverSampler
+
+        X, y = sequence_data
+        X_int = np.round(X * 10).astype(np.int64)
+        sampler = sampler_cls(RandomOverSampler(shrinkage=1.0, random_state=0))
+        X_res, _ = sampler.fit_resample(X_int, y)
+        assert np.issubdtype(X_res.dtype, np.floating)
+        assert np.any(X_res != np.round(X_res))
+
     def test_random_under_sampling(self, sampler_cls, image_data):
         from imblearn.under_sampling import RandomUnderSampler
 

@@ -22,8 +22,10 @@ class ReshapingSampler(SamplerMixin, BaseEstimator):
     - a sampler that selects rows, and says which in ``sample_indices_`` (random over- and
       under-sampling, most cleaning methods), is applied as an index: the output is
       ``X[sample_indices_]``, the original rows untouched and in their original dtype;
-    - a sampler that makes new rows (SMOTE and its variants) runs on the flattened rows and its
-      synthetic rows are reshaped back to the sample shape.
+    - a sampler that makes new rows (SMOTE and its variants), or changes the rows it selected
+      (``RandomOverSampler(shrinkage=...)`` adds noise to its copies), runs on the flattened
+      rows and its rows are reshaped back to the sample shape, in a dtype that holds them
+      (float for integer inputs given new values).
 
     Use it as a step of an :class:`imblearn.pipeline.Pipeline`, which resamples in ``fit`` only.
 
@@ -38,7 +40,8 @@ class ReshapingSampler(SamplerMixin, BaseEstimator):
     sampler_ : imbalanced-learn sampler
         The fitted clone of ``sampler``.
     sample_indices_ : ndarray of shape (n_resampled,) or None
-        Rows of ``X`` the output is made of, or None when the sampler made new rows.
+        Rows of ``X`` the output is made of, or None when the sampler made new rows or changed
+        the ones it selected.
     input_shape_ : tuple of int
         Shape of one sample.
 
@@ -108,12 +111,16 @@ class ReshapingSampler(SamplerMixin, BaseEstimator):
         self.sampler_ = RandomOverSampler() if self.sampler is None else clone(self.sampler)
         flat = X.reshape(len(X), -1)
         X_flat, y_res = self.sampler_.fit_resample(flat, y, **params)
+        X_flat = np.asarray(X_flat)
         indices = getattr(self.sampler_, "sample_indices_", None)
-        if indices is not None:
+        if indices is not None and np.array_equal(X_flat, flat[indices]):
             self.sample_indices_ = np.asarray(indices)
             return X[self.sample_indices_], y[self.sample_indices_]
+        # New rows, or selected rows the sampler changed (RandomOverSampler's shrinkage adds
+        # noise): what the sampler made, in a dtype that holds it (integer X is not truncated).
         self.sample_indices_ = None
-        X_res = np.asarray(X_flat, dtype=X.dtype).reshape((-1, *self.input_shape_))
+        dtype = np.result_type(X.dtype, X_flat.dtype)
+        X_res = X_flat.astype(dtype, copy=False).reshape((-1, *self.input_shape_))
         return X_res, np.asarray(y_res)
 
     def __sklearn_tags__(self):
