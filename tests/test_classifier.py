@@ -10,7 +10,13 @@ from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
 from sklearn.base import clone
 from sklearn.ensemble import AdaBoostClassifier
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_score,
+    train_test_split,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -197,17 +203,36 @@ class TestFit:
         assert clf.n_iter_ == 6  # the default switch epoch is the last one
 
     def test_loss_is_the_plain_mean(self, imbalanced_data):
+        # The paper's -(1/n) sum_j w_{y_j} log p_{y_j}, not PyTorch's weighted mean, with the
+        # last epoch's (balanced) weights.
         X, y = imbalanced_data
         clf = IWCEClassifier(**FAST).fit(X, y)
-        assert (
-            isinstance(clf.net_.criterion_, IWCELoss) and clf.net_.criterion_.reduction == "mean"
-        )
+        # A minority-heavy batch: over the whole training set balanced weights sum to n, and the
+        # two reductions would agree.
+        batch = np.r_[np.flatnonzero(y == 2), np.flatnonzero(y == 0)[:5]]
+        logits = clf.net_.forward(X[batch], training=False)
+        target = torch.from_numpy(y[batch])
+        w = torch.tensor(clf.net_.history[-1, "class_weight"])
+        per_sample = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+        per_sample = per_sample * w[target]
+        loss = clf.net_.get_loss(logits, target)
+        torch.testing.assert_close(loss, per_sample.mean())
+        weighted_mean = per_sample.sum() / w[target].sum()
+        assert abs(loss - weighted_mean) > 1e-3 * loss  # the two reductions differ here
 
     def test_validation_fraction_only_scores(self, imbalanced_data):
         X, y = imbalanced_data
         clf = IWCEClassifier(validation_fraction=0.2, **FAST).fit(X, y)
         assert clf.n_iter_ == 4
-        assert all(0 <= v <= 1 for v in clf.net_.history[:, "valid_bacc"])
+        # The split fit makes (its third seed), stratified; the weights come from the rest.
+        split_seed = int(np.random.RandomState(FAST["random_state"]).randint(0, 2**31 - 1, 3)[2])
+        train, valid = train_test_split(
+            np.arange(len(y)), test_size=0.2, stratify=y, random_state=split_seed
+        )
+        assert clf.class_counts_.tolist() == np.bincount(y[train]).tolist()
+        # valid_bacc is the balanced accuracy of the last epoch's (the final) model there.
+        expected = balanced_accuracy_score(y[valid], clf.predict(X[valid]))
+        assert clf.net_.history[-1, "valid_bacc"] == pytest.approx(expected, abs=1e-12)
 
     def test_verbose_prints_log(self, imbalanced_data, capsys):
         X, y = imbalanced_data
@@ -441,7 +466,13 @@ class TestEcosystem:
         scores = cross_val_score(
             IWCEClassifier(**FAST), X, y, cv=StratifiedKFold(3), scoring="balanced_accuracy"
         )
-        assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+        expected = [
+            balanced_accuracy_score(
+                y[test], IWCEClassifier(**FAST).fit(X[train], y[train]).predict(X[test])
+            )
+            for train, test in StratifiedKFold(3).split(X, y)
+        ]
+        np.testing.assert_array_equal(scores, expected)
 
     def test_imblearn_smote_pipeline(self, imbalanced_data):
         X, y = imbalanced_data
@@ -454,8 +485,14 @@ class TestEcosystem:
         boost = AdaBoostClassifier(
             estimator=IWCEClassifier(**FAST), n_estimators=3, random_state=0
         ).fit(X, y)
-        assert len(boost.estimators_) >= 1
-        assert boost.score(X, y) > 0.5
+        assert len(boost.estimators_) >= 2
+        # AdaBoost's sample weights reach the nets: a later stage counts its classes by them.
+        plain = np.bincount(y).astype(float)
+        later = boost.estimators_[1].class_counts_
+        assert later.sum() == pytest.approx(len(y), rel=1e-5)  # rescaled to mean 1
+        assert not np.allclose(later, plain)
+        # It learns: predicting the majority class scores 1/3 balanced accuracy.
+        assert balanced_accuracy_score(y, boost.predict(X)) > 0.6
 
     @pytest.mark.parametrize("dumper", ["pickle", "joblib"])
     def test_persistence_round_trip(self, imbalanced_data, dumper):

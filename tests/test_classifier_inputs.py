@@ -5,6 +5,7 @@ The rules every case follows are in ``_hostile.py``.
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -21,8 +22,8 @@ from _hostile import (
     with_value,
 )
 from sklearn.exceptions import DataConversionWarning
-from sklearn.metrics import get_scorer
-from sklearn.model_selection import KFold, cross_val_score
+from sklearn.metrics import balanced_accuracy_score, get_scorer
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.utils._param_validation import InvalidParameterError
 from torch import nn
 
@@ -112,8 +113,29 @@ def _bacc_unseen(X, y):
     return get_scorer("balanced_accuracy")(_fitted(), X, y)
 
 
-def _finite_scores(scores):
-    assert np.all(np.isfinite(scores)) and np.all((scores >= 0) & (scores <= 1))
+def _same_as_a_manual_cv(n_splits, counts):
+    """``check`` for cross_val_score: the scores of fitting each stratified fold by hand."""
+
+    def check(scores):
+        data = with_labels(counts)(*_data())
+        X, y = data["X"], data["y"]
+        expected = []
+        for train, test in StratifiedKFold(n_splits).split(X, y):
+            clf = IWCEClassifier(**FAST).fit(X[train], y[train])
+            expected.append(balanced_accuracy_score(y[test], clf.predict(X[test])))
+        np.testing.assert_array_equal(scores, expected)
+
+    return check
+
+
+def _check_bacc_unseen(score):
+    X, y = _data()
+    y_true = np.where(y == 2, 9, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # y_pred has classes not in y_true
+        expected = balanced_accuracy_score(y_true, _fitted().predict(X))
+    assert score == expected
+    assert score <= 2 / 3  # label 9 is never predicted: its recall is 0
 
 
 def _kfold_one_class_fold(X, y):
@@ -530,7 +552,7 @@ CASES = [
         _bacc_unseen,
         make=_unseen_labels,
         warns=((UserWarning, "y_pred contains classes not in y_true"),),
-        check=lambda score: 0.0 <= score <= 1.0,
+        check=_check_bacc_unseen,
     ),
     # ---- cross-validation: a class missing from a fold ----------------------------------------
     Case(
@@ -539,7 +561,7 @@ CASES = [
             IWCEClassifier(**FAST), X, y, cv=2, scoring="balanced_accuracy"
         ),
         make=with_labels([40, 18, 2]),
-        check=_finite_scores,
+        check=_same_as_a_manual_cv(2, [40, 18, 2]),
     ),
     Case(
         "cross-val-2-samples-of-a-class-cv3",
@@ -547,7 +569,7 @@ CASES = [
             IWCEClassifier(**FAST), X, y, cv=3, scoring="balanced_accuracy"
         ),
         make=with_labels([40, 18, 2]),
-        check=_finite_scores,
+        check=_same_as_a_manual_cv(3, [40, 18, 2]),
         warns=((UserWarning, "least populated class in y has only 2 members"),),
         allow=((UserWarning, "y_pred contains classes not in y_true"),),
     ),

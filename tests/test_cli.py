@@ -12,8 +12,6 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-pytest.importorskip("skiwce.datasets")
-
 PNGS = {
     "balanced_accuracy.png",
     "recall_by_method.png",
