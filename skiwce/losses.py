@@ -9,8 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .functional import iwce_loss
-from .functional._loss import REDUCTIONS, _check_shapes, _weighted_reduce
+from .functional._loss import _check_shapes, _iwce_loss, _weighted_reduce, check_reduction
 
 __all__ = ["IWCELoss", "FocalLoss", "LDAMLoss", "LogitAdjustedLoss"]
 
@@ -54,15 +53,13 @@ class IWCELoss(nn.CrossEntropyLoss):
     """
 
     def __init__(self, weight=None, reduction="mean"):
-        if reduction not in REDUCTIONS:
-            raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
+        check_reduction(reduction)
         super().__init__(weight=weight)
         self.reduction = reduction
 
     def forward(self, input, target, sample_weight=None):
-        return iwce_loss(
-            input, target, self.weight, sample_weight=sample_weight, reduction=self.reduction
-        )
+        _check_shapes(input, self.weight, sample_weight)
+        return _iwce_loss(input, target, self.weight, sample_weight, self.reduction)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # The weights are usually set by a callback after construction; a fresh loss (weight
@@ -152,13 +149,8 @@ class LDAMLoss(IWCELoss):
     def forward(self, input, target, sample_weight=None):
         margin = self.margins.to(input.dtype)[target]
         shifted = input - F.one_hot(target, input.shape[1]).to(input.dtype) * margin[:, None]
-        return iwce_loss(
-            self.s * shifted,
-            target,
-            self.weight,
-            sample_weight=sample_weight,
-            reduction=self.reduction,
-        )
+        _check_shapes(input, self.weight, sample_weight)
+        return _iwce_loss(self.s * shifted, target, self.weight, sample_weight, self.reduction)
 
 
 class LogitAdjustedLoss(IWCELoss):
@@ -192,6 +184,5 @@ class LogitAdjustedLoss(IWCELoss):
 
     def forward(self, input, target, sample_weight=None):
         adjusted = input + self.tau * self.log_prior.to(input.dtype)
-        return iwce_loss(
-            adjusted, target, self.weight, sample_weight=sample_weight, reduction=self.reduction
-        )
+        _check_shapes(input, self.weight, sample_weight)
+        return _iwce_loss(adjusted, target, self.weight, sample_weight, self.reduction)

@@ -168,9 +168,8 @@ class ComparisonResult:
         metrics = list(METRICS) if metrics is None else list(metrics)
         unknown = [m for m in metrics if m not in self.table.columns]
         if unknown:
-            raise ValueError(
-                f"Unknown metrics {unknown}; valid ones are {[*METRICS, *self._per_class_columns()]}."
-            )
+            valid = [*METRICS, *self._per_class_columns()]
+            raise ValueError(f"Unknown metrics {unknown}; valid ones are {valid}.")
         summary = self.summary(test_metric=test_metric)
         grouped = self.table.groupby("method", sort=False)
         means = grouped[metrics].mean().reindex(summary.index)

@@ -47,9 +47,20 @@ def iwce_loss(input, target, weight=None, *, sample_weight=None, reduction="mean
     >>> round(iwce_loss(logits, target, w, reduction="weighted_mean").item(), 4)
     0.2667
     """
+    check_reduction(reduction)
     _check_shapes(input, weight, sample_weight)
+    return _iwce_loss(input, target, weight, sample_weight, reduction)
+
+
+def check_reduction(reduction):
+    """Raise a ValueError unless ``reduction`` is one of :data:`REDUCTIONS`."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
+
+
+def _iwce_loss(input, target, weight, sample_weight, reduction):
+    """:func:`iwce_loss` without its checks, for the loss modules' per-batch calls (they check
+    ``reduction`` once, when made)."""
     if reduction == "weighted_mean":
         losses = F.cross_entropy(input, target, reduction="none")
         return _weighted_reduce(losses, target, weight, sample_weight, reduction)
@@ -81,10 +92,8 @@ def _weighted_reduce(losses, target, weight=None, sample_weight=None, reduction=
 
     Losses other than cross entropy (focal loss, say) use it to share IWCE's weighting and
     reductions. ``losses`` has shape (n_samples,); the other arguments are those of
-    :func:`iwce_loss`.
+    :func:`iwce_loss`. ``reduction`` is not checked here (per batch) but by the callers, once.
     """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
     sample_w = None
     if weight is not None:
         sample_w = weight.to(losses.dtype)[target]
@@ -103,4 +112,6 @@ def _weighted_reduce(losses, target, weight=None, sample_weight=None, reduction=
         # gradients would ruin every parameter).
         denom = torch.where(denom > 0, denom, torch.ones_like(denom))
         return losses.sum() / denom
-    return losses.mean()
+    if reduction == "mean":
+        return losses.mean()
+    check_reduction(reduction)  # raises: a reduction changed after the checks
