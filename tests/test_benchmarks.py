@@ -49,3 +49,12 @@ class TestScripts:
         for row in ["CE-CNN", "WCE-CNN", "SMOTE-CNN", "AdaBoost-CNN", "IWCE T=20"]:
             assert f"| {row} |" in text
         assert out.with_suffix(".csv").exists()
+
+    def test_artificial_recipes(self, tmp_path, one_thread, capsys):
+        out = tmp_path / "recipes.md"
+        script("paper/artificial_recipes.py")["main"](
+            ["--seeds", "1", "--epochs", "1", "--out", str(out)]
+        )
+        text = out.read_text()
+        assert "padding 'valid'" in text and "first 9 features only" in text
+        assert "| SVC() (RBF kernel, defaults) |" in text
