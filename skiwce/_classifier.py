@@ -674,6 +674,25 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             logits = logits - self.logit_adjustment * np.log(prior)
         return logits
 
+    def decision_function(self, X):
+        """The network's (adjusted) logits, in scikit-learn's shapes.
+
+        ``predict`` is the argmax of these scores, ``predict_proba`` their softmax.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in :meth:`fit`
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the log-odds of ``classes_[1]`` against ``classes_[0]`` (positive
+            means ``classes_[1]``), as scikit-learn's binary classifiers return; else one
+            column per class in the order of ``classes_``.
+        """
+        logits = self._logits(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
     def predict_proba(self, X):
         """Class probabilities, the softmax of the network's (adjusted) logits.
 

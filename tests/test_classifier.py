@@ -430,6 +430,48 @@ class TestParams:
             assert getattr(clf, k) == v
 
 
+class TestDecisionFunction:
+    def test_binary_is_the_log_odds(self, imbalanced_data):
+        X, y = imbalanced_data
+        y2 = np.where(y == 0, "no", "yes")
+        clf = IWCEClassifier(**FAST).fit(X, y2)
+        scores = clf.decision_function(X)
+        assert scores.shape == (len(X),)
+        proba = clf.predict_proba(X)
+        np.testing.assert_allclose(scores, np.log(proba[:, 1] / proba[:, 0]), rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(clf.predict(X), np.where(scores > 0, "yes", "no"))
+        # scikit-learn's scorers use it: ROC AUC from the decision function.
+        from sklearn.metrics import get_scorer, roc_auc_score
+
+        assert get_scorer("roc_auc")(clf, X, y2) == roc_auc_score(y2 == "yes", scores)
+
+    def test_multiclass_is_the_logits(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(logit_adjustment=1.0, **FAST).fit(X, y)
+        scores = clf.decision_function(X)
+        assert scores.shape == (len(X), 3)
+        np.testing.assert_array_equal(clf.predict(X), clf.classes_[scores.argmax(axis=1)])
+        np.testing.assert_allclose(
+            clf.predict_log_proba(X),
+            scores - np.log(np.exp(scores).sum(1, keepdims=True)),
+            atol=1e-6,
+        )
+
+    @pytest.mark.parametrize(
+        "method", ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+    )
+    def test_subset_invariance_at_float32_precision(self, imbalanced_data, method):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(**FAST).fit(X, y)
+        full = getattr(clf, method)(X)
+        for rows in [slice(0, 7), slice(5, 70), np.arange(0, len(X), 3)]:
+            part = getattr(clf, method)(X[rows])
+            if method == "predict":
+                np.testing.assert_array_equal(part, full[rows])
+            else:
+                np.testing.assert_allclose(part, full[rows], rtol=1e-5, atol=1e-6)
+
+
 class TestFittedState:
     def test_holds_no_training_rows(self, imbalanced_data):
         # A fitted model is shared and pickled: it must not carry the data it was fitted on
