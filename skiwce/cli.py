@@ -1,4 +1,4 @@
-"""The ``skiwce`` command line: compare methods on a data set, list the data sets, run the demo.
+"""The ``skiwce`` command line: compare methods on data sets, list the data sets, run the demo.
 
 Each subcommand has a parser-building function and a worker; the workers call the library
 (:mod:`skiwce.comparison`, :mod:`skiwce.datasets`) and only print what it returns. Run
@@ -112,12 +112,28 @@ def format_compare_parser(subparsers):
     """The ``compare`` subcommand."""
     parser = subparsers.add_parser(
         "compare",
-        help="compare IWCE with the baselines on a data set",
-        description="Fit the methods on the same splits and seeds, print a Markdown summary "
-        "(mean ± std, paired Wilcoxon test against --reference, by default IWCE) and write "
-        "results.csv, summary.md and PNG plots into --out.",
+        help="compare IWCE with the baselines on one or several data sets",
+        description="Fit the methods on the same splits and seeds of each data set, print a "
+        "Markdown summary and write results.csv, summary.md and PNG plots into --out. Per data "
+        "set, each method is tested against --reference (by default IWCE): the corrected "
+        "resampled t-test over repeated cross-validation, a paired t-test over the seeds of a "
+        "fixed test split (seed variance only), Holm-corrected over the methods. With several "
+        "data sets, the methods are also ranked across them (mean ranks, Friedman and "
+        "Iman-Davenport tests, Holm-corrected Wilcoxon tests over the data sets, Nemenyi's "
+        "critical difference) and --out gets ranks.csv, tests.csv, critical_difference.png "
+        "and one folder per data set.",
     )
-    parser.add_argument("--dataset", required=True, help="a data set name, see `skiwce datasets`")
+    parser.add_argument(
+        "--dataset",
+        "--datasets",
+        required=True,
+        nargs="+",
+        action="extend",
+        metavar="DATASET",
+        dest="dataset",
+        help="one or more data set names (several: compared across them too), see "
+        "`skiwce datasets`",
+    )
     _add_run_options(parser, epochs=20, seeds=3, methods=list(METHODS), out="skiwce-results")
     parser.add_argument(
         "--cv",
@@ -236,9 +252,10 @@ def _check_run_options(args):
 
 
 def _run(args, dataset, common):
+    """Compare on one data set (a name) or several (a list): a result or a suite."""
     import torch
 
-    from .comparison import compare_dataset
+    from .comparison import compare_dataset, compare_datasets
 
     methods = list(dict.fromkeys(args.methods))
     reference = getattr(args, "reference", None) or "iwce"
@@ -246,8 +263,9 @@ def _run(args, dataset, common):
         raise _UsageError(f"--reference {reference!r} is not among the methods {methods}")
     previous = torch.get_num_threads()
     torch.set_num_threads(args.threads)
+    run = compare_datasets if isinstance(dataset, list) else compare_dataset
     try:
-        return compare_dataset(
+        return run(
             dataset,
             methods,
             common_params=common,
@@ -275,7 +293,7 @@ def _write(result, args, dataset, common, plots=True):
     metadata = {
         "skiwce": __version__,
         "command": getattr(args, "command", None),
-        "dataset": dataset,
+        ("datasets" if isinstance(dataset, list) else "dataset"): dataset,
         "methods": list(dict.fromkeys(args.methods)),
         "seeds": args.seeds,
         "cv": getattr(args, "cv", None),
@@ -289,10 +307,12 @@ def _write(result, args, dataset, common, plots=True):
 
 def _run_compare(args, out):
     datasets = _datasets()
-    if args.dataset not in datasets:
-        raise _UsageError(
-            f"unknown dataset {args.dataset!r}; valid names are: {', '.join(datasets)}"
-        )
+    for name in args.dataset:
+        if name not in datasets:
+            raise _UsageError(f"unknown dataset {name!r}; valid names are: {', '.join(datasets)}")
+    repeated = sorted({d for d in args.dataset if args.dataset.count(d) > 1})
+    if repeated:
+        raise _UsageError(f"--dataset names {', '.join(repeated)} more than once")
     if args.cv < 2:
         raise _UsageError(f"--cv must be at least 2; got {args.cv}")
     _check_run_options(args)
@@ -303,11 +323,17 @@ def _run_compare(args, out):
         lr=args.lr,
         batch_size=args.batch_size,
     )
-    result = _run(args, args.dataset, common)
-    print(f"## {args.dataset}: {datasets[args.dataset]}\n", file=out)
-    print(result.to_markdown(), file=out)
-    paths = _write(result, args, args.dataset, common, plots=not args.no_plots)
-    print(f"Wrote {', '.join(sorted(paths))} to {args.out}", file=out)
+    dataset = args.dataset[0] if len(args.dataset) == 1 else list(args.dataset)
+    result = _run(args, dataset, common)
+    if isinstance(dataset, list):
+        print(result.to_markdown(), file=out)
+    else:
+        print(f"## {dataset}: {datasets[dataset]}\n", file=out)
+        print(result.to_markdown(), file=out)
+    paths = _write(result, args, dataset, common, plots=not args.no_plots)
+    top = sorted(p for p in paths if "/" not in p)
+    folders = sorted({p.split("/")[0] + "/" for p in paths if "/" in p})
+    print(f"Wrote {', '.join(top + folders)} to {args.out}", file=out)
     return _status(result, args.command)
 
 

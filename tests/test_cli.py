@@ -80,8 +80,50 @@ class TestMain:
         summary = (out_dir / "summary.md").read_text()
         assert "(reference)" in summary
 
+    def test_compare_several_datasets(self, main, tmp_path, capsys):
+        out_dir = tmp_path / "suite"
+        argv = ["compare", "--dataset", "paper_quantiles", "digits_lt", "--methods", "iwce"]
+        argv += ["ce", "brf", "--module", "mlp", "--epochs", "1", "--batch-size", "256"]
+        argv += ["--seeds", "2", "--out", str(out_dir), "--no-progress"]
+        assert main(argv) == 0
+        captured = capsys.readouterr()
+        assert captured.err == ""
+        assert captured.out.startswith("# IWCE against 2 methods on 2 data sets")
+        assert "digits_lt/, paper_quantiles/ to " in captured.out.splitlines()[-1]
+        names = {p.name for p in out_dir.iterdir()}
+        assert names == {
+            "results.csv",
+            "scores.csv",
+            "tests.csv",
+            "ranks.csv",
+            "summary.md",
+            "settings.json",
+            "heatmap.png",
+            "critical_difference.png",
+            "paper_quantiles",
+            "digits_lt",
+        }
+        assert (out_dir / "critical_difference.png").stat().st_size > 5000
+        summary = (out_dir / "summary.md").read_text(encoding="utf-8")
+        assert "- IWCE ranks " in summary and "Friedman test (tie-corrected)" in summary
+        assert "![Critical-difference diagram](critical_difference.png)" in summary
+        # Both data sets have a fixed test split: t-tests over the seeds, said to be so.
+        assert summary.count("which measures seed variance only") == 2
+        assert "| Balanced random forest |" in summary  # display names
+        for dataset in ["paper_quantiles", "digits_lt"]:
+            folder = out_dir / dataset
+            assert {"summary.md", "results.csv", "balanced_accuracy.png"} <= {
+                p.name for p in folder.iterdir()
+            }
+        table = pd.read_csv(out_dir / "results.csv")
+        assert len(table) == 2 * 3 * 2
+        assert set(table["dataset"]) == {"paper_quantiles", "digits_lt"}
+        assert set(table["method"]) == {"iwce", "ce", "brf"}  # the codes
+        settings = json.loads((out_dir / "settings.json").read_text())
+        assert settings["datasets"] == ["paper_quantiles", "digits_lt"]
+
     def test_compare_all_methods(self, main, tmp_path, capsys):
-        from skiwce.comparison import METHODS
+        from skiwce.comparison import METHOD_NAMES, METHODS
 
         code = main(
             [
@@ -103,7 +145,7 @@ class TestMain:
         assert code == 0
         summary = (tmp_path / "summary.md").read_text()
         rows = [line.split(" | ")[0].lstrip("| ") for line in summary.splitlines()[2:]]
-        assert rows[: len(METHODS)] == list(METHODS)
+        assert rows[: len(METHODS)] == [METHOD_NAMES[m] for m in METHODS]
         assert not list(tmp_path.glob("*.png"))
         capsys.readouterr()
 
@@ -175,12 +217,12 @@ class TestMain:
         assert message in captured.err and captured.out == ""
 
     def test_out_that_is_a_file_fails_before_training(self, main, tmp_path, capsys, monkeypatch):
-        from skiwce.comparison import _compare
+        from skiwce.comparison import _datasets
 
         def no_training(*args, **kwargs):  # pragma: no cover - must not be reached
             raise AssertionError("trained before checking --out")
 
-        monkeypatch.setattr(_compare, "compare", no_training)
+        monkeypatch.setattr(_datasets, "compare", no_training)
         a_file = tmp_path / "results.txt"
         a_file.write_text("not a directory")
         argv = ["demo", "--epochs", "1", "--seeds", "1", "--no-progress", "--out", str(a_file)]
@@ -189,7 +231,7 @@ class TestMain:
 
     def test_threads_reach_every_fit(self, main, capsys, monkeypatch):
         # Also in joblib's worker processes, which do not inherit torch's thread setting.
-        from skiwce.comparison import _compare
+        from skiwce.comparison import _datasets
 
         seen = {}
 
@@ -197,7 +239,7 @@ class TestMain:
             seen.update(common_params)
             raise KeyboardInterrupt  # and Ctrl-C ends the command with 130
 
-        monkeypatch.setattr(_compare, "compare", record)
+        monkeypatch.setattr(_datasets, "compare", record)
         code = main(["demo", "--epochs", "1", "--seeds", "1", "--threads", "2", "--jobs", "2"])
         assert code == 130
         assert seen["n_threads"] == 2
@@ -207,7 +249,7 @@ class TestMain:
         assert main(["demo", "--epochs", "1", "--seeds", "1", "--no-progress"]) == 0
         out = capsys.readouterr().out
         assert "IWCE demo on paper_quantiles" in out
-        for method in ["iwce", "ce", "wce"]:
+        for method in ["IWCE", "CE", "WCE"]:  # the display names
             assert f"| {method} |" in out
 
     def test_demo_writes_files_with_out(self, main, tmp_path, capsys):
@@ -234,6 +276,12 @@ class TestMain:
         "argv, message",
         [
             (["compare", "--dataset", "nope"], "unknown dataset 'nope'; valid names are: "),
+            (["compare", "--dataset", "digits", "nope"], "unknown dataset 'nope'"),
+            (["compare", "--dataset", "digits", "digits"], "--dataset names digits more than"),
+            (
+                ["compare", "--dataset", "digits", "--dataset", "digits"],
+                "--dataset names digits more than",
+            ),
             (
                 ["compare", "--dataset", "digits", "--methods", "iwce", "nope"],
                 "invalid choice: 'nope'",

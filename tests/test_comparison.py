@@ -9,6 +9,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from scipy import stats  # noqa: E402
 from scipy.stats import wilcoxon  # noqa: E402
 from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
 from sklearn.dummy import DummyClassifier  # noqa: E402
@@ -395,6 +396,8 @@ class TestCompare:
             "method",
             "seed",
             "fold",
+            "n_train",
+            "n_test",
             "accuracy",
             "balanced_accuracy",
             "f1_macro",
@@ -599,6 +602,111 @@ class TestCompare:
         c = compare({"iwce": DummyClassifier()}, X, y, cv=KFold(3), progress=False)
         assert len(c.table) == 3
 
+    def test_the_callers_splitter_is_not_changed(self, compare, imbalanced_data):
+        from sklearn.model_selection import StratifiedKFold
+
+        X, y = imbalanced_data
+        # A splitter of its own, without get_params (so scikit-learn cannot clone it).
+        own = _SeededSplitter(random_state=123)
+        result = compare(
+            {"iwce": DummyClassifier(strategy="uniform")}, X, y, cv=own, n_seeds=2, progress=False
+        )
+        assert own.random_state == 123
+        # The seeds still reached copies of it: the folds differ between the seeds.
+        tests = result.table.pivot(index="fold", columns="seed", values="n_test")
+        assert not tests[0].equals(tests[1])
+        sklearn_cv = StratifiedKFold(3, shuffle=True, random_state=None)
+        compare({"iwce": DummyClassifier()}, X, y, cv=sklearn_cv, n_seeds=2, progress=False)
+        assert sklearn_cv.random_state is None
+
+    def test_split_sizes_are_recorded(self, compare, imbalanced_data):
+        X, y = imbalanced_data
+        result = compare({"iwce": DummyClassifier()}, X, y, cv=4, n_seeds=2, progress=False)
+        per_seed = result.table.groupby("seed")
+        assert (per_seed["n_test"].sum() == len(y)).all()  # each row tested once a seed
+        assert (result.table["n_train"] + result.table["n_test"] == len(y)).all()
+        fixed = compare(
+            {"iwce": DummyClassifier()}, X[:200], y[:200], X_test=X[200:], y_test=y[200:],
+            progress=False,
+        )  # fmt: skip
+        assert fixed.table[["n_train", "n_test"]].values.tolist() == [[200, 100]]
+
+
+class _SeededSplitter:
+    """A shuffling splitter with a random_state and no get_params."""
+
+    def __init__(self, random_state):
+        self.shuffle = True
+        self.random_state = random_state
+
+    def split(self, X, y=None, groups=None):
+        # Unequal folds drawn from the seed, so different seeds give different fold sizes.
+        rng = np.random.RandomState(self.random_state)
+        cuts = np.sort(rng.choice(np.arange(20, len(X) - 20), size=2, replace=False))
+        order = rng.permutation(len(X))
+        for test in np.split(order, cuts):
+            yield np.setdiff1d(order, test), test
+
+
+class TestMetrics:
+    @staticmethod
+    def old_g_mean(y_true, y_pred, labels):
+        """The G-mean as skiwce computed it before imbalanced-learn's geometric_mean_score."""
+        from sklearn.metrics import recall_score
+
+        recalls = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+        kept = recalls[np.isin(labels, np.unique(y_true))]
+        return float(np.prod(kept) ** (1.0 / len(kept)))
+
+    @pytest.mark.parametrize("case", range(40))
+    def test_g_mean_is_unchanged(self, case, recwarn):
+        from skiwce.comparison._metrics import scores
+
+        rng = np.random.RandomState(case)
+        labels = np.array([0, 1, 2, 3]) if case % 2 else np.array(["ant", "bee", "cat", "dog"])
+        y_true = labels[rng.randint(0, 4 - case % 3, size=30)]  # some classes absent
+        y_pred = np.where(rng.rand(30) < 0.6, y_true, labels[rng.randint(0, 4, size=30)])
+        if case % 5 == 0:
+            y_pred[:3] = labels[3]  # predicts a class absent from y_true
+        expected = self.old_g_mean(y_true, y_pred, labels)
+        assert scores(y_true, y_pred, labels)["g_mean"] == pytest.approx(expected, abs=1e-12)
+        assert not recwarn.list
+
+    def test_g_mean_with_a_missed_class_is_zero(self):
+        from skiwce.comparison._metrics import scores
+
+        labels = np.array([0, 1, 2])
+        out = scores(np.array([0, 0, 1, 1]), np.array([0, 0, 0, 0]), labels)
+        assert out["g_mean"] == 0.0 and np.isnan(out["recall_2"])
+
+
+class TestDisplayNames:
+    def test_every_method_has_one(self):
+        from skiwce.comparison import METHOD_NAMES, METHODS
+
+        assert list(METHOD_NAMES) == list(METHODS)
+        assert len(set(METHOD_NAMES.values())) == len(METHOD_NAMES)
+        assert METHOD_NAMES["la_loss"] == "Logit-adjusted loss"
+        assert METHOD_NAMES["smote"] == "SMOTE + net"
+
+    def test_tables_and_plots_show_them_and_keep_the_codes(self, imbalanced_data):
+        from skiwce.comparison import compare, plot_method_heatmap, plot_scores
+
+        X, y = imbalanced_data
+        estimators = {"la_loss": DecisionTreeClassifier(max_depth=2), "mine": DummyClassifier()}
+        result = compare(estimators, X, y, cv=2, reference="la_loss", progress=False)
+        assert result.methods == ["la_loss", "mine"]  # the codes are the keys
+        md = result.to_markdown()
+        assert "| Logit-adjusted loss |" in md and "| mine |" in md
+        assert "Δ Balanced acc. vs Logit-adjusted loss (points)" in md
+        ticks = [t.get_text() for t in plot_scores(result).axes[0].get_xticklabels()]
+        assert ticks == ["Logit-adjusted loss", "mine"]
+        heat = plot_method_heatmap(result.table.assign(dataset="a"))
+        assert [t.get_text() for t in heat.axes[0].get_yticklabels()] == [
+            "Logit-adjusted loss",
+            "mine",
+        ]
+
 
 class TestPairedWilcoxon:
     @pytest.fixture
@@ -711,17 +819,31 @@ class TestComparisonResult:
         assert np.isnan(summary.loc["iwce", "p_value"])
         ref = table[table["method"] == "iwce"]["balanced_accuracy"].to_numpy()
         dummy = table[table["method"] == "dummy"]["balanced_accuracy"].to_numpy()
-        assert summary.loc["dummy", "p_value"] == pytest.approx(wilcoxon(dummy - ref).pvalue)
-        assert summary.loc["dummy", "mean_diff"] == pytest.approx(np.mean(dummy - ref))
+        # The default test over repeated cross-validation is the corrected resampled t-test.
+        tests = small_result.tests()
+        for column in ["n_pairs", "mean_diff", "ci_low", "ci_high", "p_value", "p_holm"]:
+            np.testing.assert_allclose(summary[column], tests[column])
+        diffs = dummy - ref
+        ratio = np.mean(table["n_test"] / table["n_train"])
+        t = diffs.mean() / np.sqrt((1 / 6 + ratio) * diffs.var(ddof=1))
+        assert summary.loc["dummy", "p_value"] == pytest.approx(2 * stats.t.sf(abs(t), 5))
+        assert summary.loc["dummy", "mean_diff"] == pytest.approx(np.mean(diffs))
         assert summary.loc["dummy", "mean_diff"] < 0
+        # The plain Wilcoxon test stays available.
+        plain = small_result.summary(test="wilcoxon")
+        assert plain.loc["dummy", "p_value"] == pytest.approx(wilcoxon(diffs).pvalue)
+        assert np.isnan(plain.loc["dummy", "ci_low"])
 
     def test_to_markdown(self, small_result):
         md = small_result.to_markdown()
         lines = md.splitlines()
         assert lines[0].startswith("| Method | Accuracy (%) | Balanced acc. (%) |")
-        assert lines[0].endswith("| Δ Balanced acc. vs iwce | p (Wilcoxon) |")
+        assert lines[0].endswith(
+            "| Δ Balanced acc. vs IWCE (points) | 95 % CI | p (corrected t) | Holm p |"
+        )
         assert lines[1].startswith("| --- | ---: |")
-        assert [line.split(" | ")[0] for line in lines[2:5]] == ["| iwce", "| stump", "| dummy"]
+        # Display names: the method called "iwce" is shown as IWCE.
+        assert [line.split(" | ")[0] for line in lines[2:5]] == ["| IWCE", "| stump", "| dummy"]
         assert "(reference)" in lines[2]
         assert all(line.count("|") == lines[0].count("|") for line in lines[:5])
         assert "**" in md  # the best mean of each column is bold
@@ -860,7 +982,7 @@ class TestPlots:
 
         fig = plot_confusion_matrices(small_result, ncols=2)
         visible = [ax for ax in fig.axes if ax.get_visible()]
-        assert [ax.get_title() for ax in visible] == ["iwce", "stump", "dummy"]
+        assert [ax.get_title() for ax in visible] == ["IWCE", "stump", "dummy"]
         # Normalised by the true class: each row of texts sums to 1.
         values = np.array([float(t.get_text()) for t in visible[0].texts]).reshape(3, 3)
         np.testing.assert_allclose(values.sum(axis=1), 1.0, atol=0.02)

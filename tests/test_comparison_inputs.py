@@ -7,6 +7,7 @@ The rules every case follows are in ``_hostile.py``.
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from _hostile import (
     FAST,
@@ -18,6 +19,7 @@ from _hostile import (
     with_value,
 )
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import FitFailedWarning, UndefinedMetricWarning
 from sklearn.metrics import balanced_accuracy_score
 
@@ -30,6 +32,24 @@ def _compare(estimators, **kwargs):
         return sk_comparison.compare(estimators, X, y, progress=False, **kwargs)
 
     return run
+
+
+def _runs(X, y):
+    """A table of runs as compare makes it, without the split sizes."""
+    table = sk_comparison.compare(
+        {"iwce": DummyClassifier(strategy="stratified"), "prior": DummyClassifier()},
+        X,
+        y,
+        cv=2,
+        progress=False,
+    ).table
+    return {"table": table.drop(columns=["n_train", "n_test"]).to_dict("list")}
+
+
+def _scores_with_nan(X, y):
+    scores = X[:4, :3].astype(float)
+    scores[1, 2] = np.nan
+    return {"scores": scores}
 
 
 CASES = [
@@ -58,6 +78,71 @@ CASES = [
         lambda X, y: sk_comparison.compare(["iwce"], X, y, X_test=X, progress=False),
         raises=ValueError,
         match="Give both X_test and y_test",
+    ),
+    # ---- compare_datasets ----------------------------------------------------------------------
+    Case(
+        "compare-datasets-a-string",
+        lambda: sk_comparison.compare_datasets("digits", ["iwce"]),
+        make=lambda X, y: {},
+        raises=ValueError,
+        match="Wrap it in a list",
+    ),
+    Case(
+        "compare-datasets-X-without-y",
+        lambda X: sk_comparison.compare_datasets({"a": X}, ["iwce"]),
+        make=lambda X, y: {"X": X},
+        raises=ValueError,
+        match="must be \\(X, y\\), \\(X, y, X_test, y_test\\)",
+    ),
+    Case(
+        "compare-datasets-own-data",
+        lambda X, y: sk_comparison.compare_datasets(
+            {"a": (X, y), "b": (X, y)}, {"iwce": DummyClassifier()}, cv=2, progress=False
+        ),
+        check=lambda suite: suite.datasets == ["a", "b"] and len(suite.table) == 4,
+    ),
+    # ---- statistics ----------------------------------------------------------------------------
+    Case(
+        "paired-tests-without-split-sizes",
+        lambda table: sk_comparison.paired_tests(pd.DataFrame(table), reference="iwce"),
+        make=_runs,
+        raises=ValueError,
+        match="needs the split sizes",
+    ),
+    Case(
+        "friedman-missing-score",
+        lambda scores: sk_comparison.friedman_test(scores),
+        make=_scores_with_nan,
+        raises=ValueError,
+        match="missing values",
+    ),
+    Case(
+        "friedman-one-data-set",
+        lambda scores: sk_comparison.friedman_test(scores),
+        make=lambda X, y: {"scores": X[:1, :3]},
+        raises=ValueError,
+        match="at least 2 data sets",
+    ),
+    Case(
+        "rank-methods-unknown-reference",
+        lambda scores: sk_comparison.rank_methods(scores, reference="iwce"),
+        make=lambda X, y: {"scores": X[:4, :3]},
+        raises=ValueError,
+        match="reference 'iwce' is not a method",
+    ),
+    Case(
+        "holm-p-above-1",
+        lambda p: sk_comparison.holm(p),
+        make=lambda X, y: {"p": np.array([0.01, 1.5])},
+        raises=ValueError,
+        match="p_values must lie in \\[0, 1\\]",
+    ),
+    Case(
+        "critical-difference-one-method",
+        lambda: sk_comparison.critical_difference(1, 10),
+        make=lambda X, y: {},
+        raises=ValueError,
+        match="n_methods must be an int >= 2",
     ),
 ]
 
@@ -152,7 +237,7 @@ class TestCompareFaults:
     def test_macro_f1_ignores_a_class_absent_from_the_test_fold(self):
         from sklearn.metrics import f1_score
 
-        from skiwce.comparison._compare import _scores
+        from skiwce.comparison._metrics import scores as _scores
 
         y_true = np.array([0, 0, 1, 1])
         y_pred = np.array([0, 0, 1, 1])

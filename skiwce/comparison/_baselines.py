@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval
 from .._classifier import IWCEClassifier
 from ._samplers import Flatten, ReshapingSampler
 
-__all__ = ["METHODS", "AdaBoostNetClassifier", "make_method", "make_methods"]
+__all__ = ["METHODS", "METHOD_NAMES", "AdaBoostNetClassifier", "make_method", "make_methods"]
 
 #: The methods :func:`make_method` builds, by name, with a one-line description.
 METHODS = {
@@ -36,6 +36,32 @@ METHODS = {
     "adaboost_net": "AdaBoost (SAMME) over the cross-entropy network, warm-started stages",
     "brf": "Balanced random forest, 100 trees (imbalanced-learn)",
 }
+
+#: The name tables, plots and reports show for each method of :data:`METHODS`; the short
+#: codes stay the keys of the API (``make_method("la_loss")``, the ``method`` column).
+METHOD_NAMES = {
+    "iwce": "IWCE",
+    "ce": "CE",
+    "wce": "WCE",
+    "drw": "DRW",
+    "focal": "Focal loss",
+    "cb_focal": "Class-balanced focal loss",
+    "ldam_drw": "LDAM-DRW",
+    "la_loss": "Logit-adjusted loss",
+    "la_posthoc": "Post-hoc logit adjustment",
+    "smote": "SMOTE + net",
+    "ros": "Random over-sampling + net",
+    "rus": "Random under-sampling + net",
+    "adaboost_dt": "AdaBoost (trees)",
+    "adaboost_net": "AdaBoost (net)",
+    "brf": "Balanced random forest",
+}
+
+
+def display_name(method):
+    """The name to show for a method: :data:`METHOD_NAMES`' entry, or the name itself."""
+    return METHOD_NAMES.get(method, str(method))
+
 
 # What each network method changes in IWCEClassifier; it overrides the shared settings.
 _NET_METHODS = {

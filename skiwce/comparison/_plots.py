@@ -4,14 +4,19 @@ Every function draws into ``ax``/``axes`` if given, else into a new figure, and 
 :class:`~matplotlib.figure.Figure`; none calls ``plt.show()``, so all work with the Agg backend.
 """
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from ..functional import alpha_schedule
+from ._baselines import display_name
+from ._stats import critical_difference, rank_methods
 
 __all__ = [
     "plot_alpha",
     "plot_confusion_matrices",
+    "plot_critical_difference",
     "plot_loss_curves",
     "plot_method_heatmap",
     "plot_recall_by_method",
@@ -273,7 +278,7 @@ def plot_recall_by_method(result, *, methods=None, ax=None):
             capsize=2,
         )
     ax.set_xticks(x)
-    ax.set_xticklabels(methods, rotation=45, ha="right")
+    ax.set_xticklabels([display_name(m) for m in methods], rotation=45, ha="right")
     ax.set_ylabel("recall")
     ax.set_ylim(0, 1.05)
     ax.set_title("Recall per class")
@@ -309,8 +314,8 @@ def plot_scores(result, metric="balanced_accuracy", *, methods=None, ax=None):
     >>> table = pd.DataFrame({"method": ["ce", "ce", "iwce", "iwce"],
     ...                       "balanced_accuracy": [.7, .72, .75, .74]})
     >>> fig = plot_scores(table)
-    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    ['ce', 'iwce']
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]  # the display names
+    ['CE', 'IWCE']
     """
     table = _table(result)
     if metric not in table.columns:
@@ -320,7 +325,7 @@ def plot_scores(result, metric="balanced_accuracy", *, methods=None, ax=None):
     fig, ax = _new_axes(ax, figsize=(max(5.0, 0.5 * len(methods)), 4))
     ax.boxplot(data, showmeans=True)
     ax.set_xticks(np.arange(1, len(methods) + 1))
-    ax.set_xticklabels(methods, rotation=45, ha="right")
+    ax.set_xticklabels([display_name(m) for m in methods], rotation=45, ha="right")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} over runs")
     fig.tight_layout()
@@ -354,7 +359,7 @@ def plot_confusion_matrices(result, *, methods=None, normalize="true", ncols=4):
     >>> fig = plot_confusion_matrices({"ce": np.array([[8, 2], [5, 5]]),
     ...                                "iwce": np.array([[7, 3], [2, 8]])})
     >>> [ax.get_title() for ax in fig.axes if ax.get_title()]
-    ['ce', 'iwce']
+    ['CE', 'IWCE']
     """
     import matplotlib.pyplot as plt
 
@@ -406,7 +411,7 @@ def plot_confusion_matrices(result, *, methods=None, normalize="true", ncols=4):
         ax.set_yticks(range(len(cm)), ticks)
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
-        ax.set_title(name)
+        ax.set_title(display_name(name))
     fig.tight_layout()
     return fig
 
@@ -471,7 +476,148 @@ def plot_method_heatmap(table, *, metric="balanced_accuracy", methods=None, ax=N
             color="black" if np.isfinite(v) and v > middle else "white",
         )
     ax.set_xticks(range(len(datasets)), datasets, rotation=30, ha="right")
-    ax.set_yticks(range(len(methods)), methods)
+    ax.set_yticks(range(len(methods)), [display_name(m) for m in methods])
     ax.set_title(f"{metric} (%) by method and data set")
+    fig.tight_layout()
+    return fig
+
+
+def _cliques(ranks, cd):
+    """Maximal runs ``(i, j)`` of sorted mean ranks whose spread is below ``cd``."""
+    groups = []
+    for i in range(len(ranks)):
+        j = i
+        while j + 1 < len(ranks) and ranks[j + 1] - ranks[i] < cd:
+            j += 1
+        if j > i and not (groups and j <= groups[-1][1]):
+            groups.append((i, j))
+    return groups
+
+
+def plot_critical_difference(
+    result, *, metric="balanced_accuracy", alpha=0.05, n_datasets=None, cd=None, ax=None
+):
+    """Critical-difference diagram of mean ranks over data sets (Demsar 2006, Fig. 1).
+
+    The methods' mean ranks (1 = best) are marked on an axis, the best half labelled on the
+    left and the others on the right; a bar above the axis shows Nemenyi's critical
+    difference (:func:`critical_difference`), and thick lines under it join groups of methods
+    whose mean ranks differ by less than it, i.e. that are not significantly different.
+
+    Drawn with matplotlib alone (no extra dependency), from the same mean ranks and critical
+    difference that :meth:`SuiteResult.ranks` and :meth:`SuiteResult.critical_difference`
+    report, so the diagram and the report cannot disagree.
+
+    Parameters
+    ----------
+    result : SuiteResult, dict or pandas.Series
+        A suite of comparisons (its data sets with a score for every method count), or the
+        mean rank of each method.
+    metric : str, default="balanced_accuracy"
+        The score ranked, for a suite.
+    alpha : float, default=0.05
+        Significance level of the critical difference.
+    n_datasets : int or None, default=None
+        Number of data sets behind mean ranks given directly (not for a suite).
+    cd : float or None, default=None
+        The critical difference to draw; None computes it from ``alpha``, the number of
+        methods and of data sets.
+    ax : matplotlib Axes or None, default=None
+        Where to draw; None makes a new figure.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skiwce.comparison import plot_critical_difference
+    >>> ranks = {"C4.5": 3.143, "C4.5+m": 2.000, "C4.5+cf": 2.893, "C4.5+m+cf": 1.964}
+    >>> fig = plot_critical_difference(ranks, n_datasets=14, alpha=0.10)  # Demsar's Fig. 1
+    >>> [line.get_gid() for line in fig.axes[0].lines].count("clique")
+    2
+    """
+    if hasattr(result, "results") and hasattr(result, "_complete_scores"):
+        if n_datasets is not None:
+            raise ValueError("n_datasets is taken from the suite; give it for mean ranks only.")
+        complete, _ = result._complete_scores(metric)
+        if len(complete) < 2 or complete.shape[1] < 2:
+            raise ValueError(
+                "The diagram needs at least 2 data sets with a score for every method and at "
+                f"least 2 methods; there are {len(complete)} and {complete.shape[1]}."
+            )
+        ranks = rank_methods(complete)["mean_rank"]
+        n_datasets = len(complete)
+    elif isinstance(result, (dict, pd.Series)):
+        ranks = pd.Series(result, dtype=float)
+        if len(ranks) < 2 or not np.all(np.isfinite(ranks.to_numpy())):
+            raise ValueError(f"Expected finite mean ranks of at least 2 methods; got {result}.")
+        if cd is None and n_datasets is None:
+            raise ValueError("Give n_datasets (or cd) with mean ranks.")
+    else:
+        raise ValueError(
+            f"Expected a SuiteResult or a dict of mean ranks; got {type(result).__name__}."
+        )
+    k = len(ranks)
+    at = ""
+    if cd is None:
+        cd = critical_difference(k, n_datasets, alpha=alpha)
+        at = f" at α = {alpha:g}"
+    ranks = ranks.sort_values(kind="stable")
+    values = ranks.to_numpy(dtype=float)
+    cliques = _cliques(values, cd)
+    half = math.ceil(k / 2)
+    lo, hi = 1.0, max(float(k), 1.0 + cd)
+    span = hi - lo
+    rows = max(half, k - half)
+    clique_top, row_step = 0.25, 0.3
+    label_top = clique_top + 0.12 * len(cliques) + 0.25
+    bottom = label_top + row_step * rows
+    fig, ax = _new_axes(ax, figsize=(8.0, 1.0 + 0.9 * bottom))
+    ax.set_xlim(lo - 0.65 * span, hi + 0.65 * span)
+    ax.set_ylim(bottom, -1.0)
+    ax.axis("off")
+    # The rank axis, with integer ticks.
+    ax.plot([1, k], [0, 0], color="black", linewidth=1.2, gid="axis")
+    for tick in range(1, k + 1):
+        ax.plot([tick, tick], [0, -0.1], color="black", linewidth=1.0)
+        ax.text(tick, -0.15, str(tick), ha="center", va="bottom", fontsize="small")
+    # The critical difference, from rank 1.
+    ax.plot([1, 1 + cd], [-0.65, -0.65], color="black", linewidth=1.5, gid="cd")
+    for end in (1, 1 + cd):
+        ax.plot([end, end], [-0.72, -0.58], color="black", linewidth=1.0)
+    ax.text(1 + cd / 2, -0.75, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize="small")
+    # Methods: the best half on the left, the others on the right, lines that never cross.
+    for i, (method, rank) in enumerate(ranks.items()):
+        if i < half:
+            y, x_text, ha = label_top + row_step * i, lo - 0.08 * span, "right"
+        else:
+            y, x_text, ha = label_top + row_step * (k - 1 - i), hi + 0.08 * span, "left"
+        ax.plot([rank, rank, x_text], [0, y, y], color="black", linewidth=0.8, gid="method")
+        ax.text(
+            x_text + (-0.02 if ha == "right" else 0.02) * span,
+            y,
+            f"{display_name(method)} ({rank:.2f})",
+            ha=ha,
+            va="center",
+            fontsize="small",
+        )
+    # Groups of methods not significantly different.
+    for c, (i, j) in enumerate(cliques):
+        y = clique_top + 0.12 * c
+        ax.plot(
+            [values[i] - 0.03 * span, values[j] + 0.03 * span],
+            [y, y],
+            color="black",
+            linewidth=3.0,
+            solid_capstyle="round",
+            gid="clique",
+        )
+    title = "Mean rank (1 = best)"
+    if n_datasets is not None:
+        title += f" over {n_datasets} data sets"
+    ax.set_title(title + f"; Nemenyi critical difference{at}", fontsize="medium")
     fig.tight_layout()
     return fig
