@@ -23,7 +23,8 @@ statistics).
 Examples::
 
     python benchmarks/paper/reproduce.py artificial --seeds 10
-    python benchmarks/paper/reproduce.py artificial --from-csv benchmarks/results/paper_artificial.csv
+    python benchmarks/paper/reproduce.py artificial \
+        --from-csv benchmarks/results/paper_artificial.csv
     python benchmarks/paper/reproduce.py wisdm --data ~/data/WISDM_ar_v1.1_raw.txt --seeds 3
     python benchmarks/paper/reproduce.py cifar10 --quick
 """
