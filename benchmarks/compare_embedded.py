@@ -4,10 +4,12 @@ For each data set, :func:`skiwce.comparison.compare_dataset` fits every method o
 :data:`skiwce.comparison.METHODS` with the same network, optimiser and epoch budget, over
 ``--seeds`` seeds, and scores it on the data set's fixed, balanced test split (or by stratified
 cross-validation for data sets without one). The report (Markdown) records the git commit, the
-settings and the hardware, one summary table per data set, a method-by-data-set table of
-balanced accuracy with average ranks, and a Wilcoxon signed-rank test of each method against
-IWCE pooled over all data sets and seeds. The tidy table of runs goes next to it as CSV, and a
-heat map as PNG.
+settings and the hardware, then :class:`skiwce.comparison.SuiteResult`'s report: across the data
+sets the mean ranks, the Friedman test, Nemenyi's critical difference and Holm-corrected
+Wilcoxon tests against IWCE; per data set the paired tests (a t-test over the seeds for a fixed
+test split, which measures seed variance only; the corrected resampled t-test for
+cross-validation), Holm-corrected. The tidy table of runs goes next to it as CSV, a heat map
+and the critical-difference diagram as PNG.
 
 Networks per data set (the defaults below): the paper's 1-D CNN with Adagrad on the paper's
 artificial data, an MLP on the 8x8 long-tailed digits, the paper's HAR network on long-tailed
@@ -31,15 +33,14 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 import skiwce  # noqa: E402
 from skiwce.comparison import (  # noqa: E402
     METHODS,
+    SuiteResult,
     compare_dataset,
-    paired_wilcoxon,
+    plot_critical_difference,
     plot_method_heatmap,
 )
 from skiwce.datasets import DATASETS  # noqa: E402
@@ -73,45 +74,6 @@ def hardware():
     )
 
 
-def ranks_table(table, methods, datasets):
-    """Mean balanced accuracy (%) per method and data set, with the average rank."""
-    means = table.pivot_table(
-        index="method", columns="dataset", values="balanced_accuracy", aggfunc="mean"
-    ).reindex(index=methods, columns=datasets)
-    ranks = means.rank(ascending=False, method="average").mean(axis=1)
-    lines = [
-        "| Method | " + " | ".join(datasets) + " | Average rank |",
-        "| --- | " + " | ".join("---:" for _ in datasets) + " | ---: |",
-    ]
-    best = means.max()
-    for method in methods:
-        cells = []
-        for d in datasets:
-            v = means.at[method, d]
-            cell = "–" if not np.isfinite(v) else f"{100 * v:.2f}"
-            cells.append(f"**{cell}**" if np.isfinite(v) and v == best[d] else cell)
-        lines.append(f"| {method} | " + " | ".join(cells) + f" | {ranks[method]:.2f} |")
-    return "\n".join(lines)
-
-
-def pooled_table(table, methods, reference):
-    tests = paired_wilcoxon(table, reference=reference, methods=methods)
-    lines = [
-        f"| Method | Pairs | Δ balanced acc. vs {reference} (points) | p (Wilcoxon) |",
-        "| --- | ---: | ---: | ---: |",
-    ]
-    for method, row in tests.iterrows():
-        if method == reference:
-            lines.append(f"| {method} | – | (reference) | – |")
-            continue
-        p = row["p_value"]
-        p_text = "–" if not np.isfinite(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
-        lines.append(
-            f"| {method} | {int(row['n_pairs'])} | {100 * row['mean_diff']:+.2f} | {p_text} |"
-        )
-    return "\n".join(lines)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS, choices=list(SETTINGS))
@@ -133,7 +95,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
 
     started = time.perf_counter()
-    tables, sections = [], []
+    results, sections = {}, []
     for name in args.datasets:
         common = {**SETTINGS[name], "max_epochs": args.epochs, "T": T}
         t0 = time.perf_counter()
@@ -148,21 +110,28 @@ def main(argv=None):
             random_state=0,
         )
         seconds = time.perf_counter() - t0
-        tables.append(result.table)
+        results[name] = result
         settings = ", ".join(f"{k}={v!r}" for k, v in common.items())
         sections.append(
-            f"### {name}\n\n{DATASETS[name]}\n\nNetwork settings: {settings}. "
-            f"Wall time {seconds:.0f} s.\n\n{result.to_markdown()}"
+            f"- {name}: {DATASETS[name]} Network settings: {settings}; {seconds:.0f} s."
         )
     total = time.perf_counter() - started
 
-    table = pd.concat(tables, ignore_index=True)
+    # Each data set has its own network settings, so the suite is assembled here rather than
+    # by compare_datasets (which shares one set of parameters).
+    suite = SuiteResult(results, reference)
+    table = suite.table
     csv_path = out / f"{args.name}.csv"
     table.to_csv(csv_path, index=False)
-    fig = plot_method_heatmap(table, methods=args.methods)
     png_path = out / f"{args.name}_heatmap.png"
-    fig.savefig(png_path, dpi=120)
-    plt.close(fig)
+    cd_path = out / f"{args.name}_critical_difference.png"
+    for path, draw in [
+        (png_path, lambda: plot_method_heatmap(table, methods=args.methods)),
+        (cd_path, lambda: plot_critical_difference(suite)),
+    ]:
+        fig = draw()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
 
     command = "python benchmarks/compare_embedded.py " + shlex.join(
         sys.argv[1:] if argv is None else argv
@@ -183,25 +152,15 @@ def main(argv=None):
         "Fit times are measured with the processes running side by side, so compare them "
         "within this run only.",
         "",
-        "## Balanced accuracy (%) by data set",
+        "## Data sets and settings",
         "",
-        ranks_table(table, args.methods, args.datasets),
+        *sections,
         "",
-        f"Average rank over the {len(args.datasets)} data sets (1 = best).",
+        f"Runs: `{csv_path.name}`; heat map: `{png_path.name}`; critical-difference diagram: "
+        f"`{cd_path.name}`.",
         "",
-        f"## Paired test against {reference}, pooled over data sets and seeds",
-        "",
-        pooled_table(table, args.methods, reference),
-        "",
-        "Two-sided Wilcoxon signed-rank test of balanced accuracy, runs paired on "
-        "(data set, seed, fold).",
-        "",
-        "## Per data set",
-        "",
-        "\n\n".join(sections),
-        "",
-        f"Runs: `{csv_path.name}`; heat map: `{png_path.name}`.",
-        "",
+        # The suite's own report, one heading level down.
+        suite.to_markdown(diagram=cd_path.name).replace("\n#", "\n##").replace("# ", "## ", 1),
     ]
     md_path = out / f"{args.name}.md"
     md_path.write_text("\n".join(report), encoding="utf-8")
