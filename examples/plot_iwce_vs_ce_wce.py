@@ -94,7 +94,8 @@ fig = plot_weight_history(iwce)
 # ---------------------
 #
 # With three seeds and a short budget the differences are of the order of the spread between
-# seeds; the paired Wilcoxon p-values in the table above say as much. The paper's full budget
+# seeds; the paired t-tests over the seeds in the table above (which measure seed variance only,
+# the test set being fixed) say as much. The paper's full budget
 # and more seeds are on :doc:`/results`.
 from skiwce.comparison import plot_scores
 
