@@ -75,7 +75,8 @@ def main(argv=None):
     lines = [
         "# The artificial-data CNN: padding, features and training recipe",
         "",
-        f"Command: `python benchmarks/paper/artificial_recipes.py {' '.join(argv or [])}`  ",
+        "Command: `python benchmarks/paper/artificial_recipes.py "
+        f"{' '.join(sys.argv[1:] if argv is None else argv)}`  ",
         f"Commit {git_commit()}; {machine()}.",
         "",
         f"CNN rows: plain cross entropy, {args.seeds} seeds (random_state 0..{args.seeds - 1}), "
