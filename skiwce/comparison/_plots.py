@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..functional import alpha_schedule
 from ._baselines import display_name
+from ._metrics import METRICS
 from ._stats import critical_difference, rank_methods
 
 __all__ = [
@@ -456,16 +457,17 @@ def plot_method_heatmap(table, *, metric="balanced_accuracy", methods=None, ax=N
     means = table.pivot_table(
         index="method", columns="dataset", values=metric, aggfunc="mean", dropna=False
     ).reindex(index=methods, columns=datasets)
-    values = means.to_numpy(dtype=float)
+    values = 100 * means.to_numpy(dtype=float)  # in %, as the cells and the colour bar read
+    name = METRICS.get(metric, metric)
     fig, ax = _new_axes(
-        ax, figsize=(max(4.0, 1.3 * len(datasets) + 2), max(3.0, 0.4 * len(methods) + 1))
+        ax, figsize=(max(4.0, 1.3 * len(datasets) + 3), max(3.0, 0.4 * len(methods) + 1))
     )
     image = ax.imshow(values, cmap="viridis", aspect="auto")
-    fig.colorbar(image, ax=ax, label=metric)
+    fig.colorbar(image, ax=ax, label=f"{name} (%)")
     finite = values[np.isfinite(values)]
     middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
     for (i, j), v in np.ndenumerate(values):
-        text = "–" if not np.isfinite(v) else f"{100 * v:.1f}"
+        text = "–" if not np.isfinite(v) else f"{v:.1f}"
         ax.text(
             j,
             i,
@@ -477,7 +479,7 @@ def plot_method_heatmap(table, *, metric="balanced_accuracy", methods=None, ax=N
         )
     ax.set_xticks(range(len(datasets)), datasets, rotation=30, ha="right")
     ax.set_yticks(range(len(methods)), [display_name(m) for m in methods])
-    ax.set_title(f"{metric} (%) by method and data set")
+    ax.set_title(f"{name} (%) by method and data set")
     fig.tight_layout()
     return fig
 
