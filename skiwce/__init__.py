@@ -12,11 +12,9 @@ The public API:
   :mod:`skiwce.comparison` (baselines, comparison, plots).
 """
 
-from ._classifier import IWCEClassifier
+import importlib
+
 from ._version import __version__
-from .callbacks import IncrementalClassWeights
-from .comparison import compare
-from .losses import IWCELoss
 
 __all__ = [
     "IWCEClassifier",
@@ -25,3 +23,24 @@ __all__ = [
     "__version__",
     "compare",
 ]
+
+# The public names are imported on first use (PEP 562), so that ``import skiwce`` and the
+# ``skiwce`` command start without torch; ``from skiwce import IWCEClassifier`` works as usual.
+_LAZY = {
+    "IWCEClassifier": "._classifier",
+    "IWCELoss": ".losses",
+    "IncrementalClassWeights": ".callbacks",
+    "compare": ".comparison",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

@@ -20,6 +20,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
 
+from ._names import OPTIMIZER_NAMES
 from ._net import BATCHINGS, PRECISIONS, IWCENet
 from ._torch_utils import seeded, torch_threads
 from .callbacks import IncrementalClassWeights
@@ -35,13 +36,19 @@ from .models import AUTO_MODULES, MODULE_NDIMS, MODULES, size_kwargs
 
 __all__ = ["IWCEClassifier"]
 
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "adagrad": torch.optim.Adagrad,
-    "rmsprop": torch.optim.RMSprop,
-}
+OPTIMIZERS = dict(
+    zip(
+        OPTIMIZER_NAMES,
+        (
+            torch.optim.Adam,
+            torch.optim.AdamW,
+            torch.optim.SGD,
+            torch.optim.Adagrad,
+            torch.optim.RMSprop,
+        ),
+        strict=True,
+    )
+)
 CRITERIA = {
     "iwce": IWCELoss,
     "focal": FocalLoss,

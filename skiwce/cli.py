@@ -9,10 +9,10 @@ import argparse
 import os
 import sys
 
-from ._classifier import OPTIMIZERS
+# Only light imports here: ``skiwce --help`` must not wait for torch. The workers import the
+# library when they run.
+from ._names import METHODS, MODULE_NAMES, OPTIMIZER_NAMES
 from ._version import __version__
-from .comparison import METHODS
-from .models import MODULES
 
 __all__ = ["main"]
 
@@ -144,12 +144,15 @@ def format_compare_parser(subparsers):
     parser.add_argument(
         "--module",
         default="auto",
-        choices=["auto", *MODULES],
+        choices=["auto", *MODULE_NAMES],
         help="network of IWCEClassifier (default: auto: MLP for rows, the HAR net for series, "
         "ResNet-18 for images)",
     )
     parser.add_argument(
-        "--optimizer", default="adam", choices=list(OPTIMIZERS), help="optimizer (default: adam)"
+        "--optimizer",
+        default="adam",
+        choices=list(OPTIMIZER_NAMES),
+        help="optimizer (default: adam)",
     )
     parser.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
     parser.add_argument("--batch-size", type=_positive_int, default=64, help="batch size")
@@ -208,10 +211,8 @@ class _UsageError(Exception):
 
 
 def _datasets():
-    try:
-        from .datasets import DATASETS
-    except ImportError as exc:  # pragma: no cover - the package ships skiwce.datasets
-        raise _UsageError(f"the data sets are not available: {exc}") from exc
+    from ._names import DATASETS
+
     return DATASETS
 
 

@@ -722,3 +722,30 @@ class TestRuntime:
         # epochs of training (see CHANNELS_LAST_RTOL).
         plain = IWCEClassifier(channels_last=False, **params).fit(X, y)
         np.testing.assert_allclose(proba, plain.predict_proba(X), atol=CHANNELS_LAST_ATOL)
+
+
+class TestPackage:
+    def test_public_names_load_on_first_use(self):
+        import skiwce
+
+        assert {"IWCEClassifier", "IWCELoss", "IncrementalClassWeights", "compare"} <= set(
+            dir(skiwce)
+        )
+        assert skiwce.IWCEClassifier is IWCEClassifier
+        assert skiwce.IWCELoss is IWCELoss
+        with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+            skiwce.nope  # noqa: B018
+
+    def test_named_choices_match_the_implementations(self):
+        from skiwce._classifier import OPTIMIZERS
+        from skiwce._names import DATASETS, METHODS, MODULE_NAMES, OPTIMIZER_NAMES
+        from skiwce.comparison import METHOD_NAMES, make_method
+        from skiwce.datasets import load_dataset
+        from skiwce.models import MODULES
+
+        assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES and tuple(MODULES) == MODULE_NAMES
+        assert set(METHOD_NAMES) == set(METHODS)
+        for name in METHODS:
+            assert hasattr(make_method(name), "fit")
+        for name in DATASETS:
+            assert len(load_dataset(name).target) > 0

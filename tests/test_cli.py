@@ -330,6 +330,25 @@ class TestMain:
         assert main(["--version"]) == 0
         assert capsys.readouterr().out.strip() == f"skiwce {__version__}"
 
+    @pytest.mark.parametrize("argv", [["--help"], ["compare", "--help"], ["datasets"]])
+    def test_help_and_listing_start_without_torch(self, argv):
+        # `skiwce --help` and `skiwce datasets` must answer at once: no torch, no scikit-learn.
+        code = (
+            "import sys\n"
+            "from skiwce.cli import main\n"
+            "try:\n"
+            f"    main({argv!r})\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "heavy = sorted({'torch', 'sklearn', 'skorch', 'scipy'} & set(sys.modules))\n"
+            "print('HEAVY', heavy)\n"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "HEAVY []" in proc.stdout, proc.stdout[-500:]
+
     def test_python_dash_m(self):
         proc = subprocess.run(
             [sys.executable, "-m", "skiwce", "datasets"],

@@ -14,48 +14,10 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils._param_validation import Interval
 
 from .._classifier import IWCEClassifier
+from .._names import METHOD_NAMES, METHODS
 from ._samplers import Flatten, ReshapingSampler
 
 __all__ = ["METHODS", "METHOD_NAMES", "AdaBoostNetClassifier", "make_method", "make_methods"]
-
-#: The methods :func:`make_method` builds, by name, with a one-line description.
-METHODS = {
-    "iwce": "IWCE: cross entropy moving to balanced class weights (exponential schedule)",
-    "ce": "Cross entropy, no class weights",
-    "wce": "Weighted cross entropy with static balanced weights",
-    "drw": "Deferred re-weighting: balanced weights from 80 % of the epochs (Cao et al., 2019)",
-    "focal": "Focal loss, gamma = 2, no class weights (Lin et al., 2017)",
-    "cb_focal": "Class-balanced focal loss: static effective-number weights (Cui et al., 2019)",
-    "ldam_drw": "LDAM loss with deferred effective-number re-weighting (Cao et al., 2019)",
-    "la_loss": "Logit-adjusted cross entropy, tau = 1 (Menon et al., 2021)",
-    "la_posthoc": "Cross entropy with post-hoc logit adjustment, tau = 1 (Menon et al., 2021)",
-    "smote": "SMOTE (k = 5), then the cross-entropy network",
-    "ros": "Random over-sampling, then the cross-entropy network",
-    "rus": "Random under-sampling, then the cross-entropy network",
-    "adaboost_dt": "AdaBoost (SAMME) over depth-2 decision trees, 300 stages",
-    "adaboost_net": "AdaBoost (SAMME) over the cross-entropy network, warm-started stages",
-    "brf": "Balanced random forest, 100 trees (imbalanced-learn)",
-}
-
-#: The name tables, plots and reports show for each method of :data:`METHODS`; the short
-#: codes stay the keys of the API (``make_method("la_loss")``, the ``method`` column).
-METHOD_NAMES = {
-    "iwce": "IWCE",
-    "ce": "CE",
-    "wce": "WCE",
-    "drw": "DRW",
-    "focal": "Focal loss",
-    "cb_focal": "Class-balanced focal loss",
-    "ldam_drw": "LDAM-DRW",
-    "la_loss": "Logit-adjusted loss",
-    "la_posthoc": "Post-hoc logit adjustment",
-    "smote": "SMOTE + net",
-    "ros": "Random over-sampling + net",
-    "rus": "Random under-sampling + net",
-    "adaboost_dt": "AdaBoost (trees)",
-    "adaboost_net": "AdaBoost (net)",
-    "brf": "Balanced random forest",
-}
 
 
 def display_name(method):

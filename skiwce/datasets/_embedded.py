@@ -4,27 +4,10 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch, check_random_state
 
+from .._names import DATASETS
 from ._artificial import make_paper_quantiles
 from ._long_tail import make_long_tailed
 from ._mnist1d import make_mnist1d
-
-#: The offline data sets :func:`load_dataset` knows, by name, with a one-line description.
-DATASETS = {
-    "paper_quantiles": (
-        "The paper's artificial 3-class Gaussian quantiles: 800/400/1000 training rows of 10 "
-        "features and a balanced 10 000-row test set."
-    ),
-    "digits": "scikit-learn's 8x8 digits as (n, 1, 8, 8) images in [0, 1]: 1797 rows, 10 classes.",
-    "digits_lt": (
-        "Digits with a long-tailed training part (exponential, ratio 10, about 130..13 rows per "
-        "class) and a balanced test part of 50 images per class."
-    ),
-    "mnist1d": "Procedural MNIST-1D, (n, 1, 40) signals: 4000 rows, 10 balanced classes.",
-    "mnist1d_lt": (
-        "MNIST-1D with a long-tailed training part (exponential, ratio 20, 600..30 rows per "
-        "class) and a balanced test part of 200 signals per class."
-    ),
-}
 
 _DIGITS_TEST_PER_CLASS = 50
 _DIGITS_RATIO = 10

@@ -4,6 +4,7 @@ import inspect
 
 import numpy as np
 
+from .._names import MODULE_NAMES
 from ._cnn import CNN1D, HARNet
 from ._mlp import MLP
 from ._resnet import ResNet18
@@ -11,7 +12,7 @@ from ._resnet import ResNet18
 __all__ = ["CNN1D", "HARNet", "MLP", "MODULES", "ResNet18", "size_kwargs"]
 
 #: Networks by the names :class:`skiwce.IWCEClassifier` accepts for ``module``.
-MODULES = {"mlp": MLP, "cnn1d": CNN1D, "har": HARNet, "resnet18": ResNet18}
+MODULES = dict(zip(MODULE_NAMES, (MLP, CNN1D, HARNet, ResNet18), strict=True))
 
 #: Dimensions of X (samples included) each named network takes.
 MODULE_NDIMS = {"mlp": (2, 3, 4), "cnn1d": (2, 3), "har": (2, 3), "resnet18": (4,)}
