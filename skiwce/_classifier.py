@@ -439,7 +439,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
                 f"got {self.optimizer!r}."
             )
         params = dict(self.optimizer_params or {})
-        _check_routed("optimizer", opt, params, set_by_net=("params",))
+        # skorch itself takes ``param_groups`` (per-parameter-group settings).
+        _check_routed("optimizer", opt, params, set_by_net=("params",), also=("param_groups",))
         if (
             opt in _FUSED_OPTIMIZERS
             and not {"fused", "foreach"} & params.keys()
@@ -744,10 +745,11 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(logits, axis=1)]
 
 
-def _check_routed(prefix, cls, params, set_by_net=()):
+def _check_routed(prefix, cls, params, set_by_net=(), also=()):
     """Raise a ValueError naming the valid keywords if ``params`` has one ``cls`` does not take.
 
-    A class whose ``__init__`` takes ``**kwargs`` accepts any name.
+    A class whose ``__init__`` takes ``**kwargs`` accepts any name; ``also`` are names skorch
+    takes itself.
     """
     signature = inspect.signature(cls)
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
@@ -757,7 +759,7 @@ def _check_routed(prefix, cls, params, set_by_net=()):
         for name, p in signature.parameters.items()
         if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         and name not in set_by_net
-    ]
+    ] + list(also)
     unknown = [name for name in params if name not in valid]
     if unknown:
         raise ValueError(

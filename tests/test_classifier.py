@@ -409,6 +409,14 @@ class TestParams:
             clf.fit(X, y)
         assert not hasattr(clf, "net_")  # raised before any training
 
+    def test_skorchs_own_optimizer_param_groups(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(
+            module="mlp", optimizer_params={"param_groups": [("*bias", {"lr": 0.0})]}, **FAST
+        ).fit(X, y)
+        lrs = sorted(group["lr"] for group in clf.net_.optimizer_.param_groups)
+        assert lrs == [0.0, FAST["lr"]]
+
     def test_routed_names_of_a_module_with_kwargs_are_not_checked(self, imbalanced_data):
         class Net(torch.nn.Module):
             def __init__(self, n_features, n_classes, **kwargs):

@@ -437,3 +437,26 @@ class TestCriticalDifference:
 
         with pytest.raises(ValueError, match=match):
             critical_difference(*args)
+
+
+def test_equal_nonzero_differences_are_not_tested():
+    # Two deterministic methods on a fixed test set: every seed gives the same difference,
+    # which says nothing about its variance; no p-value, rather than p = 0.
+    from skiwce.comparison import ComparisonResult, paired_tests
+
+    table = pd.DataFrame(
+        {
+            "method": ["ref"] * 3 + ["other"] * 3,
+            "seed": [0, 1, 2] * 2,
+            "fold": 0,
+            "balanced_accuracy": [0.8] * 3 + [0.7] * 3,
+        }
+    )
+    tests = paired_tests(table, reference="ref", test="t")
+    assert np.isnan(tests.loc["other", "p_value"]) and np.isnan(tests.loc["other", "p_holm"])
+    assert tests.loc["other", "mean_diff"] == pytest.approx(-0.1)
+    scores = table["balanced_accuracy"]
+    full = table.assign(accuracy=scores, f1_macro=scores, g_mean=scores, fit_time=1.0, error=None)
+    result = ComparisonResult(full, [0, 1], "ref", {}, fixed_test=True)
+    markdown = result.to_markdown(metrics=["balanced_accuracy"])
+    assert "not tested against other (the same difference in every run" in markdown

@@ -245,6 +245,27 @@ class TestCompareDatasets:
             compare_dataset(["digits", "digits_lt"])
 
 
+class TestSaveEdgeCases:
+    def test_names_that_clean_to_one_folder_get_their_own(self, data, tmp_path):
+        from skiwce.comparison import compare_datasets
+
+        given = {"a b": data["cv0"], "a_b": data["cv1"], "A_B": data["cv2"]}
+        suite = compare_datasets(given, _estimators(), cv=2, progress=False)
+        paths = suite.save(tmp_path, plots=False)
+        folders = {name.split("/")[0] for name in paths if "/" in name}
+        assert folders == {"a_b", "a_b_2", "A_B_3"}
+        for folder, name in [("a_b", "a b"), ("a_b_2", "a_b"), ("A_B_3", "A_B")]:
+            table = pd.read_csv(paths[f"{folder}/results.csv"])
+            assert set(table["dataset"]) == {name}
+
+    def test_the_metric_reaches_each_data_set(self, suite, tmp_path):
+        paths = suite.save(tmp_path, plots=False, metric="g_mean")
+        assert "G-mean" in paths["cv0/summary.md"].read_text(encoding="utf-8")
+        assert "difference of balanced accuracy" not in paths["cv0/summary.md"].read_text(
+            encoding="utf-8"
+        )
+
+
 class TestSingleDataSetTests:
     """The paired tests of one ComparisonResult follow its design."""
 

@@ -166,7 +166,12 @@ def verdicts(tests, reference, alpha, digits):
         name = display_name(method)
         p = row["p_holm"]
         if not _finite(p):
-            parts.append(f"not tested against {name} (fewer than 2 shared runs)")
+            why = (
+                "fewer than 2 shared runs"
+                if not row["n_pairs"] >= 2
+                else "the same difference in every run: no variance to test"
+            )
+            parts.append(f"not tested against {name} ({why})")
             continue
         gain = -100 * row["mean_diff"]  # the reference's score minus the method's
         details = []

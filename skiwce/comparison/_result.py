@@ -261,7 +261,9 @@ class ComparisonResult:
             self, metrics, test_metric=test_metric, test=test, alpha=alpha, digits=digits
         )
 
-    def save(self, directory, *, plots=True, metadata=None, dpi=120):
+    def save(
+        self, directory, *, plots=True, metadata=None, dpi=120, test_metric="balanced_accuracy"
+    ):
         """Write the table, the summary and the plots into a directory.
 
         Files: ``results.csv`` (the table), ``summary.csv`` (:meth:`summary`), ``summary.md``
@@ -281,6 +283,8 @@ class ComparisonResult:
             JSON-serialisable settings to record in ``settings.json``.
         dpi : int, default=120
             Resolution of the PNGs.
+        test_metric : str, default="balanced_accuracy"
+            The score of the paired tests in ``summary.csv`` and ``summary.md``.
 
         Returns
         -------
@@ -289,8 +293,8 @@ class ComparisonResult:
         """
         paths, path = _collector(directory)
         self.table.to_csv(path("results.csv"), index=False)
-        self.summary().to_csv(path("summary.csv"))
-        path("summary.md").write_text(self.to_markdown(), encoding="utf-8")
+        self.summary(test_metric).to_csv(path("summary.csv"))
+        path("summary.md").write_text(self.to_markdown(test_metric=test_metric), encoding="utf-8")
         if metadata is not None:
             _write_metadata(path("settings.json"), metadata)
         if plots:
@@ -335,6 +339,20 @@ class ComparisonResult:
 def _folder_name(dataset):
     """A file-system-safe folder name for a data set."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(dataset)).strip("._") or "dataset"
+
+
+def _folder_names(datasets):
+    """Distinct safe folder names, one per data set (``_2``, ``_3``, ... where they collide)."""
+    folders, used = {}, set()
+    for name in datasets:
+        base = folder = _folder_name(name)
+        n = 1
+        while folder.lower() in used:  # case-insensitive file systems too
+            n += 1
+            folder = f"{base}_{n}"
+        used.add(folder.lower())
+        folders[name] = folder
+    return folders
 
 
 class SuiteResult:
@@ -598,8 +616,10 @@ class SuiteResult:
                     self, metric=metric
                 )
             _save_figures(figures, path, dpi)
-        for name, result in self.results.items():
-            folder = _folder_name(name)
-            for file, file_path in result.save(Path(directory) / folder, plots=plots).items():
+        for name, folder in _folder_names(self.datasets).items():
+            saved = self.results[name].save(
+                Path(directory) / folder, plots=plots, test_metric=metric
+            )
+            for file, file_path in saved.items():
                 paths[f"{folder}/{file}"] = file_path
         return paths

@@ -24,8 +24,9 @@ class ReshapingSampler(SamplerMixin, BaseEstimator):
       ``X[sample_indices_]``, the original rows untouched and in their original dtype;
     - a sampler that makes new rows (SMOTE and its variants), or changes the rows it selected
       (``RandomOverSampler(shrinkage=...)`` adds noise to its copies), runs on the flattened
-      rows and its rows are reshaped back to the sample shape, in a dtype that holds them
-      (float for integer inputs given new values).
+      rows and its rows are reshaped back to the sample shape, in the dtype the sampler
+      returned or ``X``'s if that is wider (so ``RandomOverSampler``'s noise on integer ``X``
+      stays float; SMOTE itself casts its rows to ``X``'s dtype).
 
     Use it as a step of an :class:`imblearn.pipeline.Pipeline`, which resamples in ``fit`` only.
 

@@ -112,7 +112,8 @@ def _t_test(diffs, inflation, alpha):
     ``inflation = 1 / J`` is the plain paired t-test, ``1 / J + n_test / n_train`` Nadeau and
     Bengio's correction. Returns ``(mean, ci_low, ci_high, statistic, df, p_value)`` with the
     ``1 - alpha`` confidence interval of the mean; fewer than 2 differences give NaN, and
-    differences with no spread a zero-width interval (p = 1 if they are all 0, else 0).
+    differences that are all 0 p = 1; equal, non-zero differences (two deterministic methods:
+    the runs carry no information on the variance) no test, NaN.
     """
     J = len(diffs)
     if J < 2:
@@ -122,10 +123,10 @@ def _t_test(diffs, inflation, alpha):
     mean = float(np.mean(diffs))
     df = J - 1
     se = math.sqrt(float(np.var(diffs, ddof=1)) * inflation)
-    if se == 0.0:
+    if se < 1e-12:  # no spread (up to the rounding of the mean of equal numbers)
         if mean == 0.0:
             return 0.0, 0.0, 0.0, 0.0, df, 1.0
-        return mean, mean, mean, math.copysign(math.inf, mean), df, 0.0
+        return mean, np.nan, np.nan, np.nan, df, np.nan
     statistic = mean / se
     p_value = 2.0 * float(stats.t.sf(abs(statistic), df))
     half = float(stats.t.ppf(1.0 - alpha / 2.0, df)) * se

@@ -52,7 +52,7 @@ class CNN1D(nn.Module):
     The convolutions keep the sequence's length (``padding="same"``, as in the Keras code of
     Taherkhani et al.'s AdaBoost-CNN, the likely source of the paper's network and data), and the
     pooling rounds up, so every feature reaches the output. ``padding="valid"`` is the literal
-    reading of the paper's layer table; inputs shorter than the 5 samples it needs are then
+    reading of the paper's layer table; inputs shorter than the 4 samples it needs are then
     zero-padded on the right. With floor pooling that variant never saw the 10th feature of a
     10-feature row, which capped its test accuracy on the paper's data near 81 %.
 
