@@ -10,11 +10,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def git_commit(short=True):
-    """The checked-out commit, with ``-dirty`` if tracked files have changed; ``"unknown"``
-    outside a git checkout."""
+    """The checked-out commit, with ``-dirty`` if tracked files other than recorded results
+    (``benchmarks/results``, what these scripts write) have changed; ``"unknown"`` outside a
+    git checkout."""
     try:
         commit = _git("rev-parse", *(["--short"] if short else []), "HEAD")
-        dirty = _git("status", "--porcelain", "--untracked-files=no")
+        dirty = _git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":(exclude)benchmarks/results",
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
