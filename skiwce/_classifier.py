@@ -22,7 +22,7 @@ from torch import nn
 
 from ._names import OPTIMIZER_NAMES
 from ._net import BATCHINGS, PRECISIONS, IWCENet
-from ._torch_utils import seeded, torch_threads
+from ._torch_utils import count_macs, seeded, torch_threads
 from .callbacks import IncrementalClassWeights
 from .functional import (
     SCHEDULES,
@@ -66,6 +66,10 @@ _FUSED_OPTIMIZERS = {
 _FUSED_DEVICES = (
     ("cpu", "cuda") if torch.torch_version.TorchVersion(torch.__version__) >= "2.4" else ("cuda",)
 )
+# Below this many multiply-accumulates per training batch, n_threads="auto" trains on 1 thread
+# (benchmarks/threads.py: more threads gain little there when the cores are idle and lose
+# much when they are shared).
+_AUTO_THREADS_MACS = 1e9
 # Nested parameters set as ``<prefix>__<name>`` land in these dict parameters.
 _ROUTED = {
     "module": "module_params",
@@ -181,11 +185,17 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         ``torch.compile``; pays off for long runs on a GPU.
     device : str or torch.device, default="cpu"
         Where to train, e.g. ``"cuda"``.
-    n_threads : int or None, default=None
+    n_threads : int, "auto" or None, default="auto"
         Torch's intra-op CPU threads during :meth:`fit` and prediction, restored afterwards;
-        None leaves torch's setting. joblib's default (loky) workers already limit torch to
-        ``cores // n_jobs`` threads; set ``n_threads=1`` for Dask worker processes. The setting
-        is process-wide: don't run fits in several threads of one process.
+        None leaves torch's setting. ``"auto"`` uses 1 thread for networks below 1e9
+        multiply-accumulates per training batch (the MLP and the 1-D networks on tables and
+        series, narrow ResNets on small images) and torch's setting above (ResNet-18 of the
+        default width on images); on a GPU it leaves torch's setting. Measured on a 2-core
+        CPU (``benchmarks/threads.py``): with the cores idle, 2
+        threads made the small networks' steps 1.0 to 1.6 times faster, but with one other busy
+        process 1.7 to 3.4 times slower; the large network gained 1.9 times when idle and lost
+        1.7 times when busy. The setting is process-wide: don't run fits in several threads of
+        one process. The choice is ``n_threads_``.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling, dropout and the validation split. The
         caller's torch random state (CPU, and the fit's CUDA device) is restored after the fit.
@@ -214,6 +224,9 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         set.
     n_iter_ : int
         Number of epochs run; an epoch interrupted part-way (see ``interrupted_``) counts.
+    n_threads_ : int or None
+        The torch threads of the fit and of predictions: ``n_threads`` with ``"auto"``
+        resolved; None means torch's setting.
     interrupted_ : bool
         Whether training was stopped by ``KeyboardInterrupt`` (Ctrl-C). As in skorch, the fit
         then returns with the parameters of the last completed batch, and warns; inside a
@@ -266,7 +279,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         "channels_last": [StrOptions({"auto"}), "boolean"],
         "compile": ["boolean"],
         "device": [str, torch.device],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -299,7 +312,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         channels_last="auto",
         compile=False,
         device="cpu",
-        n_threads=None,
+        n_threads="auto",
         random_state=None,
         verbose=0,
     ):
@@ -520,6 +533,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         _check_device(self.device)
         module, module_kwargs = self._module(X.shape[1:], n_classes)
         optimizer, optimizer_kwargs = self._optimizer()
+        n_threads = self._n_threads(module, module_kwargs, X.shape[1:])
 
         rng = check_random_state(self.random_state)
         torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
@@ -537,7 +551,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             sample_ndim=X.ndim - 1,
             shuffle_seed=shuffle_seed,
         )
-        with seeded(torch_seed, self.device), torch_threads(self.n_threads):
+        with seeded(torch_seed, self.device), torch_threads(n_threads):
             net.fit(self._net_input(X_train, sw_train), y_train)
         # skorch's predefined split holds the validation rows: a fitted model carries no data.
         net.train_split = None
@@ -547,9 +561,24 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         self.class_counts_ = counts
         self.net_ = net
         self.n_iter_ = len(net.history)
+        self.n_threads_ = n_threads
         self.interrupted_ = bool(getattr(net, "interrupted_", False))
         self._warn_if_diverged_or_interrupted()
         return self
+
+    def _n_threads(self, module, module_kwargs, sample_shape):
+        """The thread count of the fit: ``n_threads``, with ``"auto"`` resolved (see there)."""
+        if self.n_threads != "auto":
+            return self.n_threads
+        if torch.device(self.device).type != "cpu":
+            return None  # the network runs on the device; torch's CPU setting is left alone
+        with torch.random.fork_rng(devices=[]):  # building a network draws random weights
+            instance = module if isinstance(module, nn.Module) else module(**module_kwargs)
+        try:
+            macs = count_macs(instance, sample_shape) * self.batch_size
+        except Exception:  # noqa: BLE001 - the fit itself will report a network that fails
+            return 1
+        return 1 if macs < _AUTO_THREADS_MACS else None
 
     def _check_fit_data(self, X, y, sample_weight):
         """Validated inputs: X as a float32 copy, y encoded as int64 indices into classes."""
@@ -674,7 +703,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         X = self._validate_X(X)
         # fork_rng: batching draws from torch's generator (as a DataLoader does); the caller's
         # random state must not move because of a prediction.
-        with torch.random.fork_rng(devices=[]), torch_threads(self.n_threads):
+        with torch.random.fork_rng(devices=[]), torch_threads(self.n_threads_):
             logits = self.net_.forward(X, training=False, device="cpu")
         logits = logits.detach().numpy().astype(np.float64)
         if self.logit_adjustment:

@@ -52,3 +52,53 @@ def unwrap_dataset(dataset):
         indices = inner if indices is None else inner[indices]
         dataset = dataset.dataset
     return dataset, indices
+
+
+def count_macs(module, sample_shape):
+    """Multiply-accumulates of one forward pass of one sample through the convolutions and
+    linear layers of ``module`` (other layers are cheap beside them and are not counted).
+
+    The pass runs in eval mode without gradients on a zero sample; the module's mode and the
+    caller's random state are left as they were.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    sample_shape : tuple of int
+        Shape of one sample.
+
+    Returns
+    -------
+    macs : int
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from skiwce._torch_utils import count_macs
+    >>> count_macs(nn.Sequential(nn.Conv1d(1, 4, 3), nn.Flatten(), nn.Linear(32, 2)), (1, 10))
+    160
+    """
+    total = 0
+
+    def hook(layer, inputs, output):
+        nonlocal total
+        if isinstance(layer, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)):
+            # Each weight is used once per output position.
+            total += layer.weight.numel() * int(np.prod(output.shape[2:]))
+        elif isinstance(layer, torch.nn.Linear):
+            total += layer.weight.numel() * int(np.prod(output.shape[1:-1]))
+
+    layers = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d, torch.nn.Linear)
+    handles = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, layers)]
+    modes = {m: m.training for m in module.modules()}
+    device = next(iter(module.parameters()), torch.empty(0)).device
+    try:
+        module.eval()
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            module(torch.zeros(1, *sample_shape, device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        for m, training in modes.items():
+            m.training = training
+    return total

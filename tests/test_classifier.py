@@ -20,7 +20,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import Callback, LRScheduler
 from torch import nn
 
 from skiwce import IWCEClassifier, IWCELoss
@@ -757,3 +757,65 @@ class TestPackage:
             assert hasattr(make_method(name), "fit")
         for name in DATASETS:
             assert len(load_dataset(name).target) > 0
+
+
+class ThreadProbe(Callback):
+    """Records torch's thread count at each epoch's start."""
+
+    def initialize(self):
+        self.threads_ = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.threads_.append(torch.get_num_threads())
+
+
+class TestThreads:
+    @pytest.fixture
+    def two_threads(self):
+        before = torch.get_num_threads()
+        torch.set_num_threads(2)
+        yield
+        torch.set_num_threads(before)
+
+    def test_auto_trains_small_networks_on_one_thread(self, imbalanced_data, two_threads):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(callbacks=[("probe", ThreadProbe())], **FAST).fit(X, y)
+        assert clf.n_threads == "auto" and clf.n_threads_ == 1
+        assert dict(clf.net_.callbacks_)["probe"].threads_ == [1] * FAST["max_epochs"]
+        assert torch.get_num_threads() == 2  # the caller's setting, restored
+
+    def test_auto_leaves_large_networks_to_torch(self, imbalanced_data, two_threads):
+        class Wide(nn.Module):
+            def __init__(self, n_features, n_classes):
+                super().__init__()
+                self.net = nn.Sequential(
+                    nn.Linear(n_features, 4096), nn.Linear(4096, 4096), nn.Linear(4096, n_classes)
+                )
+
+            def forward(self, X):
+                return self.net(X)
+
+        X, y = imbalanced_data
+        clf = IWCEClassifier(
+            Wide,
+            callbacks=[("probe", ThreadProbe())],
+            **{**FAST, "max_epochs": 1, "batch_size": 256},
+        ).fit(X[:40], y[:40])
+        assert clf.n_threads_ is None  # 4096 * 4096 * 256 > 1e9 multiply-accumulates a batch
+        assert dict(clf.net_.callbacks_)["probe"].threads_ == [2]
+
+    def test_an_int_is_used_as_given(self, imbalanced_data, two_threads):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(n_threads=2, callbacks=[("probe", ThreadProbe())], **FAST).fit(X, y)
+        assert clf.n_threads_ == 2 and dict(clf.net_.callbacks_)["probe"].threads_ == [2] * 4
+
+    def test_count_macs(self):
+        from skiwce._torch_utils import count_macs
+
+        net = CNN1D(input_length=10, n_classes=3)
+        training = [m.training for m in net.modules()]
+        # conv 1x32x3 at 10 positions, conv 32x64x2 at 10, linear 320x128, 128x16, 16x3
+        expected = 96 * 10 + 4096 * 10 + 320 * 128 + 128 * 16 + 16 * 3
+        assert count_macs(net, (10,)) == expected
+        assert [m.training for m in net.modules()] == training
