@@ -73,3 +73,10 @@ class TestScripts:
         text = out.read_text()
         assert "padding 'valid'" in text and "first 9 features only" in text
         assert "| SVC() (RBF kernel, defaults) |" in text
+
+    def test_threads(self, tmp_path, one_thread):
+        out = tmp_path / "threads.md"
+        script("threads.py")["main"](["--quick", "--repeats", "1", "--out", str(out)])
+        text = out.read_text()
+        assert "| MLP, 30 features |" in text and "| 'auto' (resolved: 1) |" in text
+        assert torch.get_num_threads() == 1  # the caller's setting, restored
