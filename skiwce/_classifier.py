@@ -2,6 +2,8 @@
 
 import copy
 import inspect
+import re
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -15,10 +17,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
+from tqdm.auto import tqdm
 
 from ._names import OPTIMIZER_NAMES
 from ._net import BATCHINGS, PRECISIONS, IWCENet
@@ -202,7 +205,10 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         Runs are bit-identical on a CPU; fits in several threads of one process share torch's
         generator and are not reproducible (use processes).
     verbose : int, default=0
-        Print skorch's epoch log if > 0.
+        0: silent. 1: a progress bar over the epochs (tqdm, on standard error) with the last
+        training loss, alpha and ``valid_bacc``; a widget in notebooks, and no bar but a last
+        line when standard error is not a terminal (a log file). 2 or more: skorch's epoch table
+        on standard output, without colour codes when that is not a terminal.
 
     Attributes
     ----------
@@ -495,6 +501,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
                     ),
                 )
             )
+        if self.verbose == 1:
+            callbacks.append(("progress", EpochProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
             name, cb = cb if isinstance(cb, tuple) else (f"user_{i}", cb)
             callbacks.append((name, clone(cb)))
@@ -653,7 +661,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             callbacks=callbacks,
             classes=np.arange(n_classes),
             device=self.device,
-            verbose=self.verbose,
+            # verbose=1 is the epoch bar (a callback); skorch's table from 2 on.
+            verbose=self.verbose if self.verbose >= 2 else 0,
             batching=self.batching,
             precision=self.precision,
             channels_last=channels_last,
@@ -664,6 +673,12 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             # different random sample each epoch).
             iterator_train__drop_last=n_train % self.batch_size == 1 and n_train > 1,
             callbacks__print_log__keys_ignored=["class_weight"],
+            # (skorch silences the table by its sink when verbose=0: set it only when printing)
+            **(
+                {"callbacks__print_log__sink": _print_plain_off_terminal}
+                if self.verbose >= 2
+                else {}
+            ),
             **routed,
         )
 
@@ -849,6 +864,51 @@ def _take(a, idx):
 
 def _silent(*args, **kwargs):
     pass
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _print_plain_off_terminal(text):
+    """print, with skorch's colour codes removed when standard output is not a terminal."""
+    if not (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()):
+        text = _ANSI.sub("", text)
+    print(text)
+
+
+class EpochProgressBar(Callback):
+    """A tqdm bar over the epochs of a fit, with the last loss, alpha and validation score.
+
+    tqdm's ``auto`` bar: a widget in notebooks; on a stream that is not a terminal (a log file)
+    no bar is drawn and one line is written when training ends.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        total = max(int(net.max_epochs) - len(net.history), 0) or None
+        self.bar_ = tqdm(
+            total=total,
+            desc=f"fit {type(net.module_).__name__}",
+            unit="epoch",
+            file=sys.stderr,
+            disable=None,  # tqdm's choice: no bar off a terminal, a widget in notebooks
+        )
+        self._plain = bool(self.bar_.disable)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        postfix = {k: f"{row[k]:.4g}" for k in ("train_loss", "valid_bacc", "alpha") if k in row}
+        self.bar_.set_postfix(postfix, refresh=False)
+        self.bar_.update()
+        self._last = postfix
+
+    def on_train_end(self, net, **kwargs):
+        bar, self.bar_ = getattr(self, "bar_", None), None  # a fitted model pickles no stream
+        if bar is not None:
+            bar.close()
+        if getattr(self, "_plain", False):
+            done = ", ".join(f"{k}={v}" for k, v in getattr(self, "_last", {}).items())
+            name = type(net.module_).__name__
+            print(f"fit {name}: {len(net.history)} epochs; {done}", file=sys.stderr)
 
 
 class _EarlyStoppingAtTarget(EarlyStopping):

@@ -234,11 +234,35 @@ class TestFit:
         expected = balanced_accuracy_score(y[valid], clf.predict(X[valid]))
         assert clf.net_.history[-1, "valid_bacc"] == pytest.approx(expected, abs=1e-12)
 
-    def test_verbose_prints_log(self, imbalanced_data, capsys):
+    def test_verbose_2_prints_the_epoch_table_without_colour_codes(self, imbalanced_data, capsys):
         X, y = imbalanced_data
-        IWCEClassifier(verbose=1, **{**FAST, "max_epochs": 2}).fit(X, y)
+        IWCEClassifier(verbose=2, **{**FAST, "max_epochs": 2}).fit(X, y)
         out = capsys.readouterr().out
         assert "train_loss" in out and "alpha" in out and "class_weight" not in out
+        assert "\x1b[" not in out  # captured output is not a terminal
+
+    def test_verbose_1_is_a_progress_line_off_a_terminal(self, imbalanced_data, capsys):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(verbose=1, validation_fraction=0.2, **FAST).fit(X, y)
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert "fit MLP: 4 epochs; train_loss=" in captured.err and "alpha=1" in captured.err
+        assert "valid_bacc=" in captured.err and "\x1b[" not in captured.err
+        pickle.dumps(clf)  # no stream left in the callback
+
+    def test_verbose_1_draws_a_bar_on_a_terminal(self, imbalanced_data, monkeypatch):
+        import io
+        import sys
+
+        class Terminal(io.StringIO):
+            def isatty(self):
+                return True
+
+        stream = Terminal()
+        monkeypatch.setattr(sys, "stderr", stream)
+        X, y = imbalanced_data
+        IWCEClassifier(verbose=1, **FAST).fit(X, y)
+        assert "4/4" in stream.getvalue() and "epoch" in stream.getvalue()
 
 
 class TestLimits:
