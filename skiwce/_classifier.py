@@ -170,6 +170,12 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         ``switch_epoch`` (e.g. 0.5) or use ``schedule="step"`` or ``"constant"``.
     n_iter_no_change : int, default=10
         Patience of early stopping.
+    warm_start : bool, default=False
+        With a fitted model, :meth:`fit` trains the same network (weights, optimizer state,
+        history) for ``max_epochs`` more epochs instead of a new one. The schedule continues
+        where it was: it is laid over the first fit's ``max_epochs``, so the further epochs
+        keep alpha = 1 (the target weights). Other parameters changed since the first fit do
+        not reach the network; ``classes_`` and the sample shape must stay the same.
     batching : {"tensor", "dataloader"}, default="tensor"
         ``"tensor"`` makes tensors once per fit and slices batches from them (fast);
         ``"dataloader"`` uses skorch's DataLoader. Both draw the same random numbers and batches,
@@ -280,6 +286,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
         "batching": [StrOptions(set(BATCHINGS))],
         "precision": [StrOptions(set(PRECISIONS))],
         "channels_last": [StrOptions({"auto"}), "boolean"],
@@ -313,6 +320,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=None,
         early_stopping=False,
         n_iter_no_change=10,
+        warm_start=False,
         batching="tensor",
         precision="auto",
         channels_last="auto",
@@ -342,6 +350,7 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.batching = batching
         self.precision = precision
         self.channels_last = channels_last
@@ -533,7 +542,50 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : IWCEClassifier
         """
-        X, y, classes, sample_weight = self._check_fit_data(X, y, sample_weight)
+        if self.warm_start and hasattr(self, "net_"):
+            return self._continue(X, y, sample_weight, epochs=self.max_epochs)
+        return self._train_new(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one more epoch on ``X, y``.
+
+        The first call builds the network and needs ``classes``, every label of the problem;
+        later calls continue its training (weights, optimizer state, history). The schedule is
+        laid over ``max_epochs`` epochs, counted over all the calls (and any :meth:`fit` before
+        them): call ``k`` (0-based) trains with ``alpha(k)``, and calls after the
+        ``max_epochs``-th keep alpha = 1. The balanced target weights come from the class counts
+        of each call's data, so pass the whole training set, or chunks with its class
+        proportions. With the whole data at every call, ``max_epochs`` calls give the same
+        network as one :meth:`fit` of a network without dropout (tested). Early stopping
+        counts within one call.
+
+        Parameters
+        ----------
+        X : array-like of the sample shape of the first call
+        y : array-like of shape (n_samples,)
+            Labels, all among ``classes`` (a call may lack some of them).
+        classes : array-like or None, default=None
+            All the labels; needed on the first call, optional (and checked) afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        self : IWCEClassifier
+        """
+        if hasattr(self, "net_"):
+            return self._continue(X, y, sample_weight, epochs=1, classes=classes)
+        if classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every label of the "
+                "problem, e.g. classes=np.unique(y_all)."
+            )
+        return self._train_new(X, y, sample_weight, epochs=1, classes=classes)
+
+    def _train_new(self, X, y, sample_weight, *, epochs=None, classes=None):
+        """Build a network and train it (``epochs`` epochs; None: ``max_epochs``)."""
+        X, y, classes, sample_weight = self._check_fit_data(X, y, sample_weight, classes)
         n_classes = len(classes)
         cost = check_class_weight(self.class_weight, classes)
         if self.switch_epoch is not None:
@@ -560,16 +612,54 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             shuffle_seed=shuffle_seed,
         )
         with seeded(torch_seed, self.device), torch_threads(n_threads):
-            net.fit(self._net_input(X_train, sw_train), y_train)
+            net.fit(self._net_input(X_train, sw_train), y_train, epochs=epochs)
         # skorch's predefined split holds the validation rows: a fitted model carries no data.
         net.train_split = None
 
         self.classes_ = classes
         self.input_shape_ = tuple(X.shape[1:])
-        self.class_counts_ = counts
-        self.net_ = net
-        self.n_iter_ = len(net.history)
         self.n_threads_ = n_threads
+        self.net_ = net
+        return self._after_training(counts)
+
+    def _continue(self, X, y, sample_weight, *, epochs, classes=None):
+        """Train the fitted network ``epochs`` more epochs (warm start, partial_fit)."""
+        check_is_fitted(self)
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differ from the classes of the first "
+                f"fit, {self.classes_.tolist()}."
+            )
+        X, y, _, sample_weight = self._check_fit_data(
+            X, y, sample_weight, self.classes_, reset=False
+        )
+        if tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
+                f"fitted on samples of shape {self.input_shape_}."
+            )
+        net = self.net_
+        # Seeds of this continuation: from random_state and the epochs done, so that the calls
+        # of one run differ from each other and a run repeats exactly.
+        rng = check_random_state(self.random_state)
+        base = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
+        torch_seed, _, split_seed = ((s + 7919 * len(net.history)) % (2**31 - 1) for s in base)
+        (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
+        counts = class_counts(y_train, len(self.classes_), sample_weight=sw_train)
+        net.train_split = None if valid is None else predefined_split(valid)
+        # (an attribute, as skorch keeps it: set_params would try to re-initialize)
+        net.iterator_train__drop_last = len(y_train) % self.batch_size == 1 and len(y_train) > 1
+        try:
+            with seeded(torch_seed, self.device), torch_threads(self.n_threads_):
+                net.partial_fit(self._net_input(X_train, sw_train), y_train, epochs=epochs)
+        finally:
+            net.train_split = None
+        return self._after_training(counts)
+
+    def _after_training(self, counts):
+        net = self.net_
+        self.class_counts_ = counts
+        self.n_iter_ = len(net.history)
         self.interrupted_ = bool(getattr(net, "interrupted_", False))
         self._warn_if_diverged_or_interrupted()
         return self
@@ -588,13 +678,24 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
             return 1
         return 1 if macs < _AUTO_THREADS_MACS else None
 
-    def _check_fit_data(self, X, y, sample_weight):
-        """Validated inputs: X as a float32 copy, y encoded as int64 indices into classes."""
-        X, y = validate_data(self, X, y, allow_nd=True, dtype="numeric")
+    def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True):
+        """Validated inputs: X as a float32 copy, y encoded as int64 indices into ``classes``
+        (by default the labels of y)."""
+        X, y = validate_data(self, X, y, allow_nd=True, dtype="numeric", reset=reset)
         if y.dtype == object and len({isinstance(label, str) for label in y}) > 1:
             raise ValueError("Mix of label input types (string and number) in y.")
         check_classification_targets(y)
-        classes, y_enc = np.unique(y, return_inverse=True)
+        if classes is None:
+            classes, y_enc = np.unique(y, return_inverse=True)
+        else:
+            classes = np.unique(classes)
+            unseen = np.setdiff1d(np.unique(y), classes)
+            if unseen.size:
+                raise ValueError(
+                    f"y has labels {unseen.tolist()} that are not among the classes "
+                    f"{classes.tolist()}."
+                )
+            y_enc = np.searchsorted(classes, y)
         if len(classes) < 2:
             raise ValueError(
                 f"IWCEClassifier needs samples of at least 2 classes in y; got 1 class "

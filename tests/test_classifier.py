@@ -843,3 +843,63 @@ class TestThreads:
         expected = 96 * 10 + 4096 * 10 + 320 * 128 + 128 * 16 + 16 * 3
         assert count_macs(net, (10,)) == expected
         assert [m.training for m in net.modules()] == training
+
+
+class TestWarmStartAndPartialFit:
+    def test_warm_start_continues_the_network_and_the_schedule(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(warm_start=True, T=1.0, **{**FAST, "max_epochs": 3}).fit(X, y)
+        module, first = clf.net_.module_, clf.net_.history[:, "alpha"]
+        clf.fit(X, y)
+        assert clf.net_.module_ is module and clf.n_iter_ == 6
+        alphas = clf.net_.history[:, "alpha"]
+        assert alphas[:3] == first and first[-1] == 1.0
+        assert alphas[3:] == [1.0, 1.0, 1.0]  # past the schedule's end: the target weights
+        # Adam kept its state: one step count over both fits.
+        state = clf.net_.optimizer_.state[next(module.parameters())]
+        assert int(state["step"]) == 6 * clf.net_.history[0, "train_batch_count"]
+
+    def test_without_warm_start_a_refit_starts_afresh(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(**FAST).fit(X, y)
+        module = clf.net_.module_
+        clf.fit(X, y)
+        assert clf.net_.module_ is not module and clf.n_iter_ == FAST["max_epochs"]
+
+    def test_partial_fit_calls_add_up_to_a_fit(self, imbalanced_data):
+        # No dropout and the whole data at each call: the same batches, the same schedule.
+        X, y = imbalanced_data
+        fitted = IWCEClassifier(T=1.0, **FAST).fit(X, y)
+        partial = IWCEClassifier(T=1.0, **FAST)
+        for _ in range(FAST["max_epochs"]):
+            partial.partial_fit(X, y, classes=np.unique(y))
+        assert partial.n_iter_ == FAST["max_epochs"]
+        assert partial.net_.history[:, "alpha"] == fitted.net_.history[:, "alpha"]
+        assert partial.net_.history[:, "train_loss"] == fitted.net_.history[:, "train_loss"]
+        np.testing.assert_array_equal(partial.predict_proba(X), fitted.predict_proba(X))
+        partial.partial_fit(X, y)  # past the schedule's end
+        assert partial.net_.history[-1, "alpha"] == 1.0
+
+    def test_partial_fit_checks_its_inputs(self, imbalanced_data):
+        X, y = imbalanced_data
+        with pytest.raises(ValueError, match="classes must be passed on the first call"):
+            IWCEClassifier(**FAST).partial_fit(X, y)
+        with pytest.warns(UserWarning, match="no training"):  # a chunk may lack a class
+            clf = IWCEClassifier(**FAST).partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+        assert clf.classes_.tolist() == [0, 1, 2]
+        with pytest.raises(ValueError, match=r"labels \[7\] that are not among the classes"):
+            clf.partial_fit(X[:10], np.r_[y[:9], 7])
+        with pytest.raises(ValueError, match="differ from the classes of the first fit"):
+            clf.partial_fit(X, y, classes=[0, 1])
+        with pytest.raises(ValueError, match="features"):
+            clf.partial_fit(X[:, :3], y)
+
+    def test_continued_training_scores_validation_and_keeps_no_rows(self, imbalanced_data):
+        X, y = imbalanced_data
+        clf = IWCEClassifier(validation_fraction=0.2, warm_start=True, **FAST).fit(X, y)
+        clf.fit(X, y).partial_fit(X, y)
+        assert clf.n_iter_ == 2 * FAST["max_epochs"] + 1
+        assert all("valid_bacc" in row for row in clf.net_.history)
+        assert clf.net_.train_split is None
+        blob = pickle.dumps(clf)
+        assert not [i for i in range(len(X)) if X[i].tobytes() in blob]
