@@ -87,11 +87,56 @@ def step_seconds(make, shape, threads, steps):
     return (time.perf_counter() - start) / steps
 
 
+def _readme_example(quick):
+    """README.md's ten-line GridSearchCV, with n_threads "auto" and 2, idle and busy."""
+    import re
+
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from skiwce.datasets import make_paper_quantiles
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert re.search(r"IWCEClassifier\(module=\"cnn1d\", T=20, max_epochs=50", readme)
+    X, y = make_paper_quantiles(return_X_y=True)
+    epochs = 1 if quick else 50
+    lines = [
+        "",
+        "README.md's ten-line example (`GridSearchCV` over T in {5, 20, 50}, 5 folds, CNN1D, "
+        f"{epochs} epochs, scaled), seconds:",
+        "",
+        "| n_threads | idle | busy |",
+        "|---|---:|---:|",
+    ]
+    for n_threads in ("auto", 2):
+        cells = []
+        for busy in (False, True):
+            with Load(busy):
+                torch.set_num_threads(2)
+                clf = IWCEClassifier(
+                    module="cnn1d", T=20, max_epochs=epochs, random_state=0, n_threads=n_threads
+                )
+                search = GridSearchCV(
+                    make_pipeline(StandardScaler(), clf),
+                    {"iwceclassifier__T": [5, 20, 50]},
+                    scoring="balanced_accuracy",
+                )
+                start = time.perf_counter()
+                search.fit(X, y)
+                cells.append(f"{time.perf_counter() - start:.1f}")
+        lines.append(f"| {n_threads!r} | " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument(
         "--quick", action="store_true", help="two networks, one step each (smoke test)"
+    )
+    parser.add_argument(
+        "--readme", action="store_true", help="also time README.md's ten-line example"
     )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
@@ -151,6 +196,8 @@ def main(argv=None):
                 cells.append(f"{time.perf_counter() - start:.1f}")
         lines.append(f"| {n_threads!r} (resolved: {clf.n_threads_}) | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
+    if args.readme:
+        lines += _readme_example(args.quick)
     torch.set_num_threads(before)
     if args.out:
         Path(args.out).write_text("\n".join(lines) + "\n")
