@@ -201,8 +201,8 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         series, narrow ResNets on small images) and torch's setting above (ResNet-18 of the
         default width on images); on a GPU it leaves torch's setting. Measured on a 2-core
         CPU (``benchmarks/threads.py``): with the cores idle, 2 threads made the small networks'
-        steps 1.0 to 1.8 times faster, but with one other busy process 1.7 to 4 times slower;
-        the large ones gained 1.7 to 1.9 times when idle and lost 1.5 to 2.7 times when busy.
+        steps 1.0 to 1.7 times faster, but with one other busy process 1.25 to 2.8 times slower;
+        the large ones gained 1.6 to 1.8 times when idle and lost 1.25 to 2 times when busy.
         On a shared machine, set ``n_threads=1`` for those too. The setting is process-wide:
         don't run fits in several threads of one process. The choice is ``n_threads_``.
     random_state : int, RandomState instance or None, default=None
