@@ -108,25 +108,36 @@ def _readme_example(quick):
         "| n_threads | idle | busy |",
         "|---|---:|---:|",
     ]
+
+    def search(n_threads):
+        clf = IWCEClassifier(
+            module="cnn1d", T=20, max_epochs=epochs, random_state=0, n_threads=n_threads
+        )
+        return GridSearchCV(
+            make_pipeline(StandardScaler(), clf),
+            {"iwceclassifier__T": [5, 20, 50]},
+            scoring="balanced_accuracy",
+        )
+
+    return lines + _idle_and_busy(lambda n_threads: search(n_threads).fit(X, y))
+
+
+def _idle_and_busy(fit):
+    """Table rows: ``fit(n_threads)`` timed for n_threads "auto" and 2, idle and busy."""
+    rows = []
     for n_threads in ("auto", 2):
         cells = []
         for busy in (False, True):
             with Load(busy):
                 torch.set_num_threads(2)
-                clf = IWCEClassifier(
-                    module="cnn1d", T=20, max_epochs=epochs, random_state=0, n_threads=n_threads
-                )
-                search = GridSearchCV(
-                    make_pipeline(StandardScaler(), clf),
-                    {"iwceclassifier__T": [5, 20, 50]},
-                    scoring="balanced_accuracy",
-                )
                 start = time.perf_counter()
-                search.fit(X, y)
+                fitted = fit(n_threads)
                 cells.append(f"{time.perf_counter() - start:.1f}")
-        lines.append(f"| {n_threads!r} | " + " | ".join(cells) + " |")
-        print(lines[-1], flush=True)
-    return lines
+        resolved = getattr(fitted, "n_threads_", None)
+        label = f"{n_threads!r}" + (f" (resolved: {resolved})" if resolved else "")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+        print(rows[-1], flush=True)
+    return rows
 
 
 def main(argv=None):
@@ -185,17 +196,11 @@ def main(argv=None):
         "| n_threads | idle | busy |",
         "|---|---:|---:|",
     ]
-    for n_threads in ("auto", 2):
-        cells = []
-        for busy in (False, True):
-            with Load(busy):
-                torch.set_num_threads(2)
-                start = time.perf_counter()
-                clf = IWCEClassifier(max_epochs=epochs, n_threads=n_threads, random_state=0)
-                clf.fit(X, y)
-                cells.append(f"{time.perf_counter() - start:.1f}")
-        lines.append(f"| {n_threads!r} (resolved: {clf.n_threads_}) | " + " | ".join(cells) + " |")
-        print(lines[-1], flush=True)
+    lines += _idle_and_busy(
+        lambda n_threads: IWCEClassifier(
+            max_epochs=epochs, n_threads=n_threads, random_state=0
+        ).fit(X, y)
+    )
     if args.readme:
         lines += _readme_example(args.quick)
     torch.set_num_threads(before)
