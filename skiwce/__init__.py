@@ -2,7 +2,9 @@
 
 The public API:
 
-- :class:`IWCEClassifier`, a scikit-learn classifier around a skorch net;
+- :class:`IWCEClassifier`, a scikit-learn classifier around a skorch net, and
+  :class:`IWCEClassifierCV`, which chooses T by cross-validation, training all candidates as one
+  stacked model;
 - :class:`IWCELoss` and :class:`IncrementalClassWeights`, the loss and the epoch callback for any
   skorch ``NeuralNetClassifier``;
 - :func:`compare`, IWCE against the baselines on the same splits and seeds;
@@ -18,6 +20,7 @@ from ._version import __version__
 
 __all__ = [
     "IWCEClassifier",
+    "IWCEClassifierCV",
     "IWCELoss",
     "IncrementalClassWeights",
     "__version__",
@@ -28,6 +31,7 @@ __all__ = [
 # ``skiwce`` command start without torch; ``from skiwce import IWCEClassifier`` works as usual.
 _LAZY = {
     "IWCEClassifier": "._classifier",
+    "IWCEClassifierCV": "._classifier_cv",
     "IWCELoss": ".losses",
     "IncrementalClassWeights": ".callbacks",
     "compare": ".comparison",

@@ -81,7 +81,52 @@ _ROUTED = {
 }
 
 
-class IWCEClassifier(ClassifierMixin, BaseEstimator):
+class _RoutedParamsMixin:
+    """``get_params``/``set_params`` with the nested names ``module__x``, ``criterion__x`` and
+    ``optimizer__x``, routed into the ``*_params`` dicts (shared by the two estimators)."""
+
+    def get_params(self, deep=True):
+        """Get parameters; with ``deep=True`` also the entries of ``module_params``,
+        ``criterion_params`` and ``optimizer_params`` as ``module__x``, ``criterion__x`` and
+        ``optimizer__x``, the names :meth:`set_params` takes.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the routed names.
+
+        Returns
+        -------
+        params : dict
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            for prefix, attr in _ROUTED.items():
+                if isinstance(params[attr], dict):  # (fit validates it; get_params never fails)
+                    for name, value in params[attr].items():
+                        params[f"{prefix}__{name}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``module__x``, ``criterion__x`` and ``optimizer__x`` update the
+        ``module_params``, ``criterion_params`` and ``optimizer_params`` dicts.
+
+        Returns
+        -------
+        self : estimator
+        """
+        routed = {}
+        for key in list(params):
+            prefix, sep, name = key.partition("__")
+            if sep and prefix in _ROUTED:
+                routed.setdefault(_ROUTED[prefix], {})[name] = params.pop(key)
+        super().set_params(**params)
+        for attr, values in routed.items():
+            setattr(self, attr, {**(getattr(self, attr) or {}), **values})
+        return self
+
+
+class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
     """Neural-network classifier trained with incremental weighted cross entropy (IWCE).
 
     Training starts as plain cross entropy and moves, epoch by epoch, to class-weighted cross
@@ -359,48 +404,6 @@ class IWCEClassifier(ClassifierMixin, BaseEstimator):
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
-
-    # -- parameters -------------------------------------------------------------------------
-
-    def get_params(self, deep=True):
-        """Get parameters; with ``deep=True`` also the entries of ``module_params``,
-        ``criterion_params`` and ``optimizer_params`` as ``module__x``, ``criterion__x`` and
-        ``optimizer__x``, the names :meth:`set_params` takes.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Include the routed names.
-
-        Returns
-        -------
-        params : dict
-        """
-        params = super().get_params(deep=deep)
-        if deep:
-            for prefix, attr in _ROUTED.items():
-                if isinstance(params[attr], dict):  # (fit validates it; get_params never fails)
-                    for name, value in params[attr].items():
-                        params[f"{prefix}__{name}"] = value
-        return params
-
-    def set_params(self, **params):
-        """Set parameters; ``module__x``, ``criterion__x`` and ``optimizer__x`` update the
-        ``module_params``, ``criterion_params`` and ``optimizer_params`` dicts.
-
-        Returns
-        -------
-        self : IWCEClassifier
-        """
-        routed = {}
-        for key in list(params):
-            prefix, sep, name = key.partition("__")
-            if sep and prefix in _ROUTED:
-                routed.setdefault(_ROUTED[prefix], {})[name] = params.pop(key)
-        super().set_params(**params)
-        for attr, values in routed.items():
-            setattr(self, attr, {**(getattr(self, attr) or {}), **values})
-        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -70,6 +70,26 @@ def _targets_by_iteration(dataset, indices):
     return np.asarray([t.item() if isinstance(t, torch.Tensor) else t for t in y])
 
 
+def training_target_weights(targets, n_classes, cost, *, beta=0.999, sample_weight=None):
+    """The class counts of training targets (encoded 0..n_classes-1) and the target weights
+    ``BW`` computed from them, as the callback computes them at the first epoch.
+
+    Returns
+    -------
+    counts : ndarray of shape (n_classes,)
+    target : ndarray of float64, shape (n_classes,)
+    """
+    counts = class_counts(targets, n_classes, sample_weight=sample_weight)
+    with warnings.catch_warnings():
+        if sample_weight is not None and np.all(class_counts(targets, n_classes) > 0):
+            # Every class has samples, some only of weight 0: whatever weight such a class
+            # gets multiplies losses of 0, so the warning about classes without samples does
+            # not apply.
+            warnings.filterwarnings("ignore", message="Classes .* have no training")
+        target = target_class_weights(counts, cost, beta=beta)
+    return counts, target
+
+
 class IncrementalClassWeights(Callback):
     """Schedule the class weights of a skorch net's loss, epoch by epoch (IWCE).
 
@@ -236,15 +256,9 @@ class IncrementalClassWeights(Callback):
             cost = check_class_weight(self.class_weight, classes)
             targets = dataset_targets(dataset_train)
             sample_weight = dataset_sample_weight(dataset_train)
-            counts = class_counts(targets, len(classes), sample_weight=sample_weight)
-            with warnings.catch_warnings():
-                if sample_weight is not None and np.all(class_counts(targets, len(classes)) > 0):
-                    # Every class has samples, some only of weight 0: whatever weight such a
-                    # class gets multiplies losses of 0, so the warning about classes without
-                    # samples does not apply.
-                    warnings.filterwarnings("ignore", message="Classes .* have no training")
-                self.target_weights_ = target_class_weights(counts, cost, beta=self.beta)
-            self.class_counts_ = counts
+            self.class_counts_, self.target_weights_ = training_target_weights(
+                targets, len(classes), cost, beta=self.beta, sample_weight=sample_weight
+            )
         n_epochs = self.n_epochs if self.n_epochs is not None else net.max_epochs
         epoch = len(net.history) - 1
         alpha = self.schedule_(epoch, n_epochs)

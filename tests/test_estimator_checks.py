@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skiwce import IWCEClassifier
+from skiwce import IWCEClassifier, IWCEClassifierCV
 
 EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_dense_data": (
@@ -24,4 +24,21 @@ EXPECTED_FAILED_CHECKS = {
     [IWCEClassifier()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
 )
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+CV_EXPECTED_FAILED_CHECKS = {
+    **EXPECTED_FAILED_CHECKS,
+    "check_sample_weight_equivalence_on_dense_data": (
+        EXPECTED_FAILED_CHECKS["check_sample_weight_equivalence_on_dense_data"]
+        + " The folds also differ: a repeated row can land in two folds."
+    ),
+}
+
+
+@parametrize_with_checks(
+    [IWCEClassifierCV(Ts=(1.0, 10.0), cv=2)],
+    expected_failed_checks=lambda est: CV_EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible_cv(estimator, check):
     check(estimator)

@@ -1,0 +1,667 @@
+"""IWCEClassifierCV: a search over T whose candidates train as one stacked model."""
+
+import copy
+import sys
+import time
+import warnings
+from numbers import Integral
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv, train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._classifier import (
+    IWCEClassifier,
+    _as_float32,
+    _check_device,
+    _mean_one,
+    _RoutedParamsMixin,
+)
+from ._net import resolve_precision
+from ._stacked import (
+    EarlyStop,
+    ModelPlan,
+    StackedNetwork,
+    train_stacked,
+    unsupported_optimizer_options,
+)
+from ._torch_utils import count_macs, seeded, torch_threads
+from .callbacks import training_target_weights
+from .functional import blend_class_weights, check_class_weight, check_schedule
+
+__all__ = ["IWCEClassifierCV"]
+
+# IWCEClassifier's parameters that the CV estimator takes as they are (all but T, searched, and
+# warm_start, which has no meaning for a search).
+_ESTIMATOR_PARAMS = [
+    name for name in IWCEClassifier._get_param_names() if name not in ("T", "warm_start")
+]
+# Below this many multiply-accumulates per stacked training step, n_threads="auto" uses 1
+# thread (the single model's rule, applied to the K models of a step together).
+_AUTO_THREADS_MACS = 1e9
+
+
+class IWCEClassifierCV(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
+    """IWCE classifier with the temperature T chosen by cross-validation, all candidates
+    trained at once.
+
+    Like scikit-learn's ``LogisticRegressionCV``: it cross-validates an
+    :class:`IWCEClassifier` for every T in ``Ts`` and refits the best on all the data. The
+    ``len(Ts) * n_splits`` candidate networks are independent copies of one architecture; they
+    are trained as one stacked model (parameters stacked along a leading axis, one batched
+    computation and one optimizer step for all of them, each model with its own rows, batch
+    order, class-weight schedule, dropout and early stopping), which on a CPU costs far less
+    than training them one by one. Each candidate is the network ``IWCEClassifier(T=T,
+    random_state=random_state, ...)`` would train on its fold: the same initial weights and
+    batches, and, without dropout, the same result up to float rounding (tested against
+    ``GridSearchCV``).
+
+    The stacked engine covers the IWCE loss (``criterion="iwce"``) with every weight strategy
+    and schedule, sample weights, validation scores and early stopping, the optimizers Adam,
+    AdamW and SGD, and every network (a fast stacked form for
+    :class:`~skiwce.models.MLP`, :class:`~skiwce.models.CNN1D` and
+    :class:`~skiwce.models.HARNet`, ``torch.vmap`` for the others). Other settings (another
+    loss or optimizer, callbacks, ``compile``, bf16) are trained one candidate after the other
+    with ``engine="auto"``, as ``GridSearchCV`` would; ``engine_`` says which ran.
+
+    Parameters
+    ----------
+    module : {"auto", "mlp", "cnn1d", "har", "resnet18"}, nn.Module class or instance, \
+            default="auto"
+        The network, as in :class:`IWCEClassifier`.
+    module_params : dict or None, default=None
+        Keyword arguments of the network (also ``module__<name>``).
+    Ts : array-like of float, default=(1.0, 5.0, 10.0, 20.0, 50.0)
+        The temperatures to try, each ``> 0`` (``inf`` allowed).
+    cv : int, cross-validation generator or iterable, default=5
+        As in ``GridSearchCV``: an int is ``StratifiedKFold(cv)``.
+    scoring : str, callable or None, default="balanced_accuracy"
+        How a candidate is scored on its test fold; None is the estimator's ``score``
+        (accuracy). Also what :meth:`score` returns.
+    refit : bool, default=True
+        Refit an :class:`IWCEClassifier` with the best T on all the data (``best_estimator_``),
+        which the prediction methods use.
+    max_models : int, default=64
+        At most this many candidates train in one stack; more are trained in chunks of that
+        size, one after the other (memory grows with the stack).
+    engine : {"auto", "stacked", "sequential"}, default="auto"
+        ``"stacked"`` trains the candidates as one model and is an error for settings it does
+        not cover; ``"sequential"`` fits one :class:`IWCEClassifier` per candidate;
+        ``"auto"`` stacks when it can.
+
+    Other Parameters
+    ----------------
+    schedule, switch_epoch, class_weight, beta, normalize, criterion, criterion_params, \
+logit_adjustment, max_epochs, batch_size, lr, optimizer, optimizer_params, callbacks, \
+validation_fraction, early_stopping, n_iter_no_change, batching, precision, channels_last, \
+compile, device, n_threads, random_state, verbose
+        As in :class:`IWCEClassifier`, for every candidate and the refitted model. With an int
+        ``random_state`` every candidate starts from the same initial weights, as in a
+        ``GridSearchCV`` over an estimator with that ``random_state``. ``n_threads="auto"``
+        counts the work of all the models of a stack. ``verbose=1`` draws one bar over the
+        epochs of the stack.
+
+    Attributes
+    ----------
+    T_ : float
+        The best temperature.
+    best_score_ : float
+        Its mean cross-validated score.
+    best_index_ : int
+        Its index in ``cv_results_`` (and ``Ts``).
+    best_params_ : dict
+        ``{"T": T_}``.
+    cv_results_ : dict of ndarray
+        In ``GridSearchCV``'s layout (``pandas.DataFrame(cv_results_)`` works): ``params``,
+        ``param_T``, ``split<i>_test_score``, ``mean_test_score``, ``std_test_score``,
+        ``rank_test_score``, ``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
+        ``std_score_time``. A stack's training time is shared equally by its candidates.
+    best_estimator_ : IWCEClassifier
+        The refitted model (with ``refit=True``).
+    refit_time_ : float
+        Seconds the refit took.
+    histories_ : list of list of dict
+        Per candidate (in the order of ``cv_results_``'s rows, then folds), its epochs'
+        ``train_loss``, ``alpha`` and ``valid_bacc``.
+    engine_ : {"stacked", "sequential"}
+        How the candidates were trained.
+    n_splits_ : int
+        Number of folds.
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+
+    See Also
+    --------
+    skiwce.IWCEClassifier : One fit with a given T.
+    sklearn.model_selection.GridSearchCV : The same search, one fit at a time, over any
+        parameter.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skiwce import IWCEClassifierCV
+    >>> X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
+    >>> search = IWCEClassifierCV(Ts=[1.0, 10.0], cv=3, max_epochs=10, random_state=0)
+    >>> search = search.fit(X, y)
+    >>> search.engine_, len(search.cv_results_["params"])
+    ('stacked', 2)
+    >>> search.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **{
+            name: constraint
+            for name, constraint in IWCEClassifier._parameter_constraints.items()
+            if name in _ESTIMATOR_PARAMS
+        },
+        "Ts": ["array-like"],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+        "refit": ["boolean"],
+        "max_models": [Interval(Integral, 1, None, closed="left")],
+        "engine": [StrOptions({"auto", "stacked", "sequential"})],
+    }
+
+    def __init__(
+        self,
+        module="auto",
+        module_params=None,
+        *,
+        Ts=(1.0, 5.0, 10.0, 20.0, 50.0),
+        cv=5,
+        scoring="balanced_accuracy",
+        refit=True,
+        max_models=64,
+        engine="auto",
+        schedule="exponential",
+        switch_epoch=None,
+        class_weight="balanced",
+        beta=0.999,
+        normalize="prior",
+        criterion="iwce",
+        criterion_params=None,
+        logit_adjustment=0.0,
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        optimizer_params=None,
+        callbacks=None,
+        validation_fraction=None,
+        early_stopping=False,
+        n_iter_no_change=10,
+        batching="tensor",
+        precision="auto",
+        channels_last="auto",
+        compile=False,
+        device="cpu",
+        n_threads="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.module = module
+        self.module_params = module_params
+        self.Ts = Ts
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.max_models = max_models
+        self.engine = engine
+        self.schedule = schedule
+        self.switch_epoch = switch_epoch
+        self.class_weight = class_weight
+        self.beta = beta
+        self.normalize = normalize
+        self.criterion = criterion
+        self.criterion_params = criterion_params
+        self.logit_adjustment = logit_adjustment
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.callbacks = callbacks
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.batching = batching
+        self.precision = precision
+        self.channels_last = channels_last
+        self.compile = compile
+        self.device = device
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _estimator(self, T):
+        """The IWCEClassifier of candidate T (unfitted)."""
+        params = {name: getattr(self, name) for name in _ESTIMATOR_PARAMS}
+        return IWCEClassifier(T=T, **copy.deepcopy(params))
+
+    def _check_Ts(self):
+        Ts = np.asarray(self.Ts, dtype=np.float64) if len(self.Ts) else np.empty(0)
+        if (
+            Ts.ndim != 1
+            or len(Ts) == 0
+            or not np.all((Ts > 0) | np.isinf(Ts))
+            or np.any(np.isnan(Ts))
+        ):
+            raise ValueError(
+                f"Ts must be a non-empty 1-D list of temperatures > 0 (inf allowed); got "
+                f"{self.Ts!r}."
+            )
+        if np.any(np.isneginf(Ts)):
+            raise ValueError(f"Ts must be > 0; got {self.Ts!r}.")
+        return [float(T) for T in Ts]
+
+    # -- fit ------------------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Cross-validate every T and refit the best on all of ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, channels, length) or \
+                (n_samples, channels, height, width)
+            Training inputs; never modified.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, for the candidates' training rows and the refit (not for the
+            scores), as in :meth:`IWCEClassifier.fit`.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group-aware ``cv`` splitter.
+
+        Returns
+        -------
+        self : IWCEClassifierCV
+        """
+        Ts = self._check_Ts()
+        template = self._estimator(Ts[0])
+        template._validate_params()
+        Xv, y_enc, classes, sw = template._check_fit_data(X, y, sample_weight)
+        self.n_features_in_ = template.n_features_in_
+        if hasattr(template, "feature_names_in_"):
+            self.feature_names_in_ = template.feature_names_in_
+        self.classes_ = classes
+        cv = check_cv(self.cv, y_enc, classifier=True)
+        splits = [
+            (np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64))
+            for tr, te in cv.split(Xv, y_enc, groups)
+        ]
+        self.n_splits_ = len(splits)
+        scorer = check_scoring(template, scoring=self.scoring)
+
+        reason = self._why_not_stacked()
+        if self.engine == "stacked" and reason:
+            raise ValueError(f"engine='stacked' cannot train {reason}; use engine='auto'.")
+        engine = "sequential" if self.engine == "sequential" or reason else "stacked"
+        if engine == "stacked":
+            scores, fit_times, score_times, histories = self._fit_stacked(
+                Ts, Xv, y_enc, sw, splits, classes, scorer
+            )
+        else:
+            scores, fit_times, score_times, histories = self._fit_sequential(
+                Ts, X, y, sample_weight, splits, scorer
+            )
+        self.engine_ = engine
+        self.histories_ = histories
+        self.cv_results_ = self._results(Ts, scores, fit_times, score_times)
+        self.best_index_ = int(np.nanargmax(self.cv_results_["mean_test_score"]))
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
+        self.T_ = Ts[self.best_index_]
+        self.best_params_ = {"T": self.T_}
+        if self.refit:
+            start = time.perf_counter()
+            self.best_estimator_ = self._estimator(self.T_).fit(X, y, sample_weight=sample_weight)
+            self.refit_time_ = time.perf_counter() - start
+        return self
+
+    def _why_not_stacked(self):
+        """What the stacked engine does not cover in these settings (a phrase), or None."""
+        if self.criterion != "iwce":
+            return f"criterion={self.criterion!r} (it trains the IWCE loss)"
+        if set(self.criterion_params or {}) - {"reduction"} or (
+            (self.criterion_params or {}).get("reduction", "mean") != "mean"
+        ):
+            return f"criterion_params={self.criterion_params!r}"
+        if self.callbacks:
+            return "user callbacks"
+        if self.compile:
+            return "compile=True"
+        if self.channels_last is True:
+            return "channels_last=True"
+        try:
+            _check_device(self.device)
+            precision = resolve_precision(self.precision, self.device)
+        except ValueError:
+            return None  # the fit reports it
+        if precision != "32":
+            return f"precision={self.precision!r} (it computes in float32)"
+        optimizer, options = self._estimator(1.0)._optimizer()
+        return unsupported_optimizer_options(optimizer, options)
+
+    def _fit_sequential(self, Ts, X, y, sample_weight, splits, scorer):
+        """One IWCEClassifier fit per candidate, as GridSearchCV does."""
+        X = np.asarray(X) if not hasattr(X, "iloc") else X
+        scores = np.empty((len(Ts), len(splits)))
+        fit_times, score_times = np.empty_like(scores), np.empty_like(scores)
+        histories = []
+        for i, T in enumerate(Ts):
+            for j, (train, test) in enumerate(splits):
+                est = clone(self._estimator(T))
+                sw = None if sample_weight is None else np.asarray(sample_weight)[train]
+                start = time.perf_counter()
+                est.fit(_rows(X, train), _rows(y, train), sample_weight=sw)
+                fit_times[i, j] = time.perf_counter() - start
+                start = time.perf_counter()
+                scores[i, j] = scorer(est, _rows(X, test), _rows(y, test))
+                score_times[i, j] = time.perf_counter() - start
+                histories.append(
+                    [
+                        {
+                            k: row[k]
+                            for k in ("epoch", "train_loss", "alpha", "valid_bacc")
+                            if k in row
+                        }
+                        for row in est.net_.history
+                    ]
+                )
+        return scores, fit_times, score_times, histories
+
+    def _seeds(self, n):
+        """The (torch, shuffle, split) seeds of n candidates, drawn as IWCEClassifier draws
+        them from its random_state (each candidate from its own copy of it, as clones have)."""
+        if self.random_state is None:
+            rng = check_random_state(None)
+            return [tuple(int(s) for s in rng.randint(0, 2**31 - 1, 3)) for _ in range(n)]
+        seeds = []
+        for _ in range(n):
+            rng = check_random_state(copy.deepcopy(self.random_state))
+            seeds.append(tuple(int(s) for s in rng.randint(0, 2**31 - 1, 3)))
+        return seeds
+
+    def _plan(self, T, train, Xv, y_enc, sw, classes, seeds, cost):
+        """The ModelPlan of candidate (T, fold): what IWCEClassifier(T=T).fit(X[train]) does."""
+        _, shuffle_seed, split_seed = seeds
+        fraction = self.validation_fraction
+        if self.early_stopping and fraction is None:
+            fraction = 0.1
+        rows, valid = train, None
+        if fraction is not None:
+            idx_train, idx_valid = train_test_split(
+                np.arange(len(train)),
+                test_size=fraction,
+                stratify=y_enc[train],
+                random_state=split_seed,
+            )
+            rows, valid = train[idx_train], train[idx_valid]
+        sw_rows = None if sw is None else _mean_one(sw[rows])
+        n_classes = len(classes)
+        counts, target = training_target_weights(
+            y_enc[rows], n_classes, cost, beta=self.beta, sample_weight=sw_rows
+        )
+        weights = alphas = None
+        if self.class_weight is not None:
+            schedule = check_schedule(self.schedule, T=T, switch_epoch=self.switch_epoch)
+            alphas = [schedule(e, self.max_epochs) for e in range(self.max_epochs)]
+            weights = np.stack(
+                [blend_class_weights(a, target, counts, self.normalize) for a in alphas]
+            )
+        plan = ModelPlan(
+            train_idx=rows,
+            sample_weight=sw_rows,
+            class_weight=weights,
+            alphas=alphas,
+            shuffle_seed=shuffle_seed,
+            valid_idx=valid,
+        )
+        return plan, counts
+
+    def _fit_stacked(self, Ts, Xv, y_enc, sw, splits, classes, scorer):
+        n_classes = len(classes)
+        est = self._estimator(Ts[0])
+        cost = check_class_weight(self.class_weight, classes)
+        module, module_kwargs = est._module(Xv.shape[1:], n_classes)
+        optimizer, options = est._optimizer()
+        if self.switch_epoch is not None:
+            from .functional import resolve_switch_epoch
+
+            resolve_switch_epoch(self.switch_epoch, self.max_epochs)
+        candidates = [(i, j) for i in range(len(Ts)) for j in range(len(splits))]
+        seeds = self._seeds(len(candidates))
+        scores = np.empty((len(Ts), len(splits)))
+        fit_times, score_times = np.empty_like(scores), np.empty_like(scores)
+        histories = [None] * len(candidates)
+        early = EarlyStop(self.n_iter_no_change) if self.early_stopping else None
+        X_t = torch.from_numpy(Xv)
+        y_t = torch.from_numpy(y_enc)
+        for start in range(0, len(candidates), self.max_models):
+            chunk = list(range(start, min(start + self.max_models, len(candidates))))
+            plans, counts, modules = [], [], []
+            for c in chunk:
+                i, j = candidates[c]
+                plan, cnt = self._plan(Ts[i], splits[j][0], Xv, y_enc, sw, classes, seeds[c], cost)
+                plans.append(plan)
+                counts.append(cnt)
+                with seeded(seeds[c][0], self.device):
+                    modules.append(_build(module, module_kwargs))
+            n_threads = self._n_threads(modules[0], Xv.shape[1:], len(chunk))
+            tick = time.perf_counter()
+            with seeded(seeds[chunk[0]][0], self.device), torch_threads(n_threads):
+                stack = StackedNetwork(modules, device=self.device)
+                bar = _EpochBar(self.max_epochs, len(chunk), self.verbose)
+                hist = train_stacked(
+                    stack,
+                    X_t,
+                    y_t,
+                    plans,
+                    n_epochs=self.max_epochs,
+                    batch_size=self.batch_size,
+                    optimizer=optimizer,
+                    lr=self.lr,
+                    optimizer_options=options,
+                    n_classes=n_classes,
+                    early_stopping=early,
+                    on_epoch_end=bar.update,
+                )
+                bar.close()
+            elapsed = (time.perf_counter() - tick) / len(chunk)
+            for pos, c in enumerate(chunk):
+                i, j = candidates[c]
+                histories[c] = hist[pos]
+                fit_times[i, j] = elapsed
+                tick = time.perf_counter()
+                member = _StackMember(
+                    stack.module(pos, modules[pos]),
+                    classes,
+                    counts[pos],
+                    self.logit_adjustment,
+                    n_threads,
+                )
+                test = splits[j][1]
+                scores[i, j] = scorer(member, Xv[test], self.classes_[y_enc[test]])
+                score_times[i, j] = time.perf_counter() - tick
+        self._warn_if_diverged(histories)
+        return scores, fit_times, score_times, histories
+
+    def _n_threads(self, module, sample_shape, n_models):
+        if self.n_threads != "auto":
+            return self.n_threads
+        if torch.device(self.device).type != "cpu":
+            return None
+        try:
+            macs = count_macs(module, sample_shape) * self.batch_size * n_models
+        except Exception:  # noqa: BLE001 - training reports a network that fails
+            return 1
+        return 1 if macs < _AUTO_THREADS_MACS else None
+
+    @staticmethod
+    def _warn_if_diverged(histories):
+        bad = [k for k, h in enumerate(histories) if h and not np.isfinite(h[-1]["train_loss"])]
+        if bad:
+            from sklearn.exceptions import ConvergenceWarning
+
+            warnings.warn(
+                f"Training diverged for {len(bad)} of {len(histories)} candidates (non-finite "
+                "training loss); their scores are meaningless. Lower lr or scale the inputs.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _results(self, Ts, scores, fit_times, score_times):
+        results = {
+            "mean_fit_time": fit_times.mean(1),
+            "std_fit_time": fit_times.std(1),
+            "mean_score_time": score_times.mean(1),
+            "std_score_time": score_times.std(1),
+            "param_T": np.ma.MaskedArray(np.asarray(Ts), mask=False),
+            "params": [{"T": T} for T in Ts],
+        }
+        for j in range(scores.shape[1]):
+            results[f"split{j}_test_score"] = scores[:, j]
+        mean = scores.mean(1)
+        results["mean_test_score"] = mean
+        results["std_test_score"] = scores.std(1)
+        filled = np.where(np.isnan(mean), -np.inf, mean)
+        results["rank_test_score"] = rankdata(-filled, method="min").astype(np.int32)
+        return results
+
+    # -- predict --------------------------------------------------------------------------
+
+    def _best(self):
+        check_is_fitted(self)
+        if not hasattr(self, "best_estimator_"):
+            raise AttributeError(
+                "IWCEClassifierCV was fitted with refit=False: it has no model to predict "
+                "with; use best_params_ to fit one."
+            )
+        return self.best_estimator_
+
+    def predict(self, X):
+        """Labels predicted by ``best_estimator_``."""
+        return self._best().predict(X)
+
+    def predict_proba(self, X):
+        """Class probabilities of ``best_estimator_``."""
+        return self._best().predict_proba(X)
+
+    def predict_log_proba(self, X):
+        """Log class probabilities of ``best_estimator_``."""
+        return self._best().predict_log_proba(X)
+
+    def decision_function(self, X):
+        """Scores (logits) of ``best_estimator_``, in scikit-learn's shapes."""
+        return self._best().decision_function(X)
+
+    def score(self, X, y, sample_weight=None):
+        """The ``scoring`` of ``best_estimator_`` on ``X, y`` (balanced accuracy by default).
+
+        Parameters
+        ----------
+        X : array-like
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        scorer = check_scoring(self._best(), scoring=self.scoring)
+        if sample_weight is not None:
+            return scorer(self._best(), X, y, sample_weight=sample_weight)
+        return scorer(self._best(), X, y)
+
+
+def _rows(a, idx):
+    return a.iloc[idx] if hasattr(a, "iloc") else np.asarray(a)[idx]
+
+
+def _build(module, kwargs):
+    return copy.deepcopy(module) if isinstance(module, nn.Module) else module(**kwargs)
+
+
+class _StackMember(ClassifierMixin, BaseEstimator):
+    """One trained candidate, for the scorer: predicts as a fitted IWCEClassifier does."""
+
+    def __init__(self, module=None, classes=None, counts=None, logit_adjustment=0.0, n_threads=1):
+        self.module = module
+        self.classes = classes
+        self.counts = counts
+        self.logit_adjustment = logit_adjustment
+        self.n_threads = n_threads
+        self.classes_ = classes
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def _logits(self, X):
+        X = torch.from_numpy(_as_float32(X))
+        with torch.no_grad(), torch_threads(self.n_threads):
+            logits = torch.cat([self.module(X[s : s + 4096]) for s in range(0, len(X), 4096)])
+        logits = logits.numpy().astype(np.float64)
+        if self.logit_adjustment:
+            prior = np.maximum(self.counts, 1) / self.counts.sum()
+            logits = logits - self.logit_adjustment * np.log(prior)
+        return logits
+
+    def decision_function(self, X):
+        logits = self._logits(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_proba(self, X):
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        logits = self._logits(X)
+        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self._logits(X), axis=1)]
+
+
+class _EpochBar:
+    """verbose=1: one tqdm bar over the epochs of a stack; off a terminal (a log file) no bar
+    but one closing line, as IWCEClassifier's bar."""
+
+    def __init__(self, n_epochs, n_models, verbose):
+        self.bar = None
+        self.desc = f"fit {n_models} stacked models"
+        self.last = None
+        if verbose == 1:
+            self.bar = tqdm(
+                total=n_epochs, desc=self.desc, unit="epoch", file=sys.stderr, disable=None
+            )
+
+    def update(self, epoch, histories):
+        if self.bar is None:
+            return
+        losses = [h[-1]["train_loss"] for h in histories if h]
+        self.last = (epoch + 1, f"{np.mean(losses):.4g}")
+        self.bar.set_postfix({"mean train_loss": self.last[1]}, refresh=False)
+        self.bar.update()
+
+    def close(self):
+        if self.bar is None:
+            return
+        plain = bool(self.bar.disable)
+        self.bar.close()
+        if plain and self.last is not None:
+            epochs, loss = self.last
+            print(f"{self.desc}: {epochs} epochs; mean train_loss={loss}", file=sys.stderr)
