@@ -1,42 +1,19 @@
 """IWCEClassifierCV: a search over T whose candidates train as one stacked model."""
 
 import copy
-import sys
 import time
-import warnings
 from numbers import Integral
 
 import numpy as np
-import torch
-from scipy.special import softmax
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import check_cv, train_test_split
-from sklearn.utils import check_random_state
+from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
-from tqdm.auto import tqdm
 
-from ._classifier import (
-    IWCEClassifier,
-    _as_float32,
-    _check_device,
-    _mean_one,
-    _RoutedParamsMixin,
-)
-from ._net import resolve_precision
-from ._stacked import (
-    EarlyStop,
-    ModelPlan,
-    StackedNetwork,
-    train_stacked,
-    unsupported_optimizer_options,
-)
-from ._torch_utils import count_macs, seeded, torch_threads
-from .callbacks import training_target_weights
-from .functional import blend_class_weights, check_class_weight, check_schedule
+from ._classifier import IWCEClassifier, _RoutedParamsMixin
+from ._stacked_fit import fit_stacked, why_not_stacked
 
 __all__ = ["IWCEClassifierCV"]
 
@@ -45,9 +22,6 @@ __all__ = ["IWCEClassifierCV"]
 _ESTIMATOR_PARAMS = [
     name for name in IWCEClassifier._get_param_names() if name not in ("T", "warm_start")
 ]
-# Below this many multiply-accumulates per stacked training step, n_threads="auto" uses 1
-# thread (the single model's rule, applied to the K models of a step together).
-_AUTO_THREADS_MACS = 1e9
 
 
 class IWCEClassifierCV(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
@@ -308,13 +282,15 @@ compile, device, n_threads, random_state, verbose
         self.n_splits_ = len(splits)
         scorer = check_scoring(template, scoring=self.scoring)
 
-        reason = self._why_not_stacked()
+        reason = why_not_stacked(template)
+        if reason is None and any(len(np.unique(y_enc[tr])) < len(classes) for tr, _ in splits):
+            reason = "folds whose training rows lack a class"
         if self.engine == "stacked" and reason:
             raise ValueError(f"engine='stacked' cannot train {reason}; use engine='auto'.")
         engine = "sequential" if self.engine == "sequential" or reason else "stacked"
         if engine == "stacked":
             scores, fit_times, score_times, histories = self._fit_stacked(
-                Ts, Xv, y_enc, sw, splits, classes, scorer
+                Ts, X, y, sample_weight, Xv, splits, scorer
             )
         else:
             scores, fit_times, score_times, histories = self._fit_sequential(
@@ -332,30 +308,6 @@ compile, device, n_threads, random_state, verbose
             self.best_estimator_ = self._estimator(self.T_).fit(X, y, sample_weight=sample_weight)
             self.refit_time_ = time.perf_counter() - start
         return self
-
-    def _why_not_stacked(self):
-        """What the stacked engine does not cover in these settings (a phrase), or None."""
-        if self.criterion != "iwce":
-            return f"criterion={self.criterion!r} (it trains the IWCE loss)"
-        if set(self.criterion_params or {}) - {"reduction"} or (
-            (self.criterion_params or {}).get("reduction", "mean") != "mean"
-        ):
-            return f"criterion_params={self.criterion_params!r}"
-        if self.callbacks:
-            return "user callbacks"
-        if self.compile:
-            return "compile=True"
-        if self.channels_last is True:
-            return "channels_last=True"
-        try:
-            _check_device(self.device)
-            precision = resolve_precision(self.precision, self.device)
-        except ValueError:
-            return None  # the fit reports it
-        if precision != "32":
-            return f"precision={self.precision!r} (it computes in float32)"
-        optimizer, options = self._estimator(1.0)._optimizer()
-        return unsupported_optimizer_options(optimizer, options)
 
     def _fit_sequential(self, Ts, X, y, sample_weight, splits, scorer):
         """One IWCEClassifier fit per candidate, as GridSearchCV does."""
@@ -385,145 +337,24 @@ compile, device, n_threads, random_state, verbose
                 )
         return scores, fit_times, score_times, histories
 
-    def _seeds(self, n):
-        """The (torch, shuffle, split) seeds of n candidates, drawn as IWCEClassifier draws
-        them from its random_state (each candidate from its own copy of it, as clones have)."""
-        if self.random_state is None:
-            rng = check_random_state(None)
-            return [tuple(int(s) for s in rng.randint(0, 2**31 - 1, 3)) for _ in range(n)]
-        seeds = []
-        for _ in range(n):
-            rng = check_random_state(copy.deepcopy(self.random_state))
-            seeds.append(tuple(int(s) for s in rng.randint(0, 2**31 - 1, 3)))
-        return seeds
-
-    def _plan(self, T, train, Xv, y_enc, sw, classes, seeds, cost):
-        """The ModelPlan of candidate (T, fold): what IWCEClassifier(T=T).fit(X[train]) does."""
-        _, shuffle_seed, split_seed = seeds
-        fraction = self.validation_fraction
-        if self.early_stopping and fraction is None:
-            fraction = 0.1
-        rows, valid = train, None
-        if fraction is not None:
-            idx_train, idx_valid = train_test_split(
-                np.arange(len(train)),
-                test_size=fraction,
-                stratify=y_enc[train],
-                random_state=split_seed,
-            )
-            rows, valid = train[idx_train], train[idx_valid]
-        sw_rows = None if sw is None else _mean_one(sw[rows])
-        n_classes = len(classes)
-        counts, target = training_target_weights(
-            y_enc[rows], n_classes, cost, beta=self.beta, sample_weight=sw_rows
+    def _fit_stacked(self, Ts, X, y, sample_weight, Xv, splits, scorer):
+        """All (T, fold) candidates as stacked models, scored on their test folds."""
+        y = np.asarray(y)
+        estimators = [self._estimator(T) for T in Ts for _ in splits]
+        trains = [train for _ in Ts for train, _ in splits]
+        members = fit_stacked(
+            estimators, X, y, trains, sample_weight=sample_weight, max_models=self.max_models
         )
-        weights = alphas = None
-        if self.class_weight is not None:
-            schedule = check_schedule(self.schedule, T=T, switch_epoch=self.switch_epoch)
-            alphas = [schedule(e, self.max_epochs) for e in range(self.max_epochs)]
-            weights = np.stack(
-                [blend_class_weights(a, target, counts, self.normalize) for a in alphas]
-            )
-        plan = ModelPlan(
-            train_idx=rows,
-            sample_weight=sw_rows,
-            class_weight=weights,
-            alphas=alphas,
-            shuffle_seed=shuffle_seed,
-            valid_idx=valid,
-        )
-        return plan, counts
-
-    def _fit_stacked(self, Ts, Xv, y_enc, sw, splits, classes, scorer):
-        n_classes = len(classes)
-        est = self._estimator(Ts[0])
-        cost = check_class_weight(self.class_weight, classes)
-        module, module_kwargs = est._module(Xv.shape[1:], n_classes)
-        optimizer, options = est._optimizer()
-        if self.switch_epoch is not None:
-            from .functional import resolve_switch_epoch
-
-            resolve_switch_epoch(self.switch_epoch, self.max_epochs)
-        candidates = [(i, j) for i in range(len(Ts)) for j in range(len(splits))]
-        seeds = self._seeds(len(candidates))
         scores = np.empty((len(Ts), len(splits)))
         fit_times, score_times = np.empty_like(scores), np.empty_like(scores)
-        histories = [None] * len(candidates)
-        early = EarlyStop(self.n_iter_no_change) if self.early_stopping else None
-        X_t = torch.from_numpy(Xv)
-        y_t = torch.from_numpy(y_enc)
-        for start in range(0, len(candidates), self.max_models):
-            chunk = list(range(start, min(start + self.max_models, len(candidates))))
-            plans, counts, modules = [], [], []
-            for c in chunk:
-                i, j = candidates[c]
-                plan, cnt = self._plan(Ts[i], splits[j][0], Xv, y_enc, sw, classes, seeds[c], cost)
-                plans.append(plan)
-                counts.append(cnt)
-                with seeded(seeds[c][0], self.device):
-                    modules.append(_build(module, module_kwargs))
-            n_threads = self._n_threads(modules[0], Xv.shape[1:], len(chunk))
-            tick = time.perf_counter()
-            with seeded(seeds[chunk[0]][0], self.device), torch_threads(n_threads):
-                stack = StackedNetwork(modules, device=self.device)
-                bar = _EpochBar(self.max_epochs, len(chunk), self.verbose)
-                hist = train_stacked(
-                    stack,
-                    X_t,
-                    y_t,
-                    plans,
-                    n_epochs=self.max_epochs,
-                    batch_size=self.batch_size,
-                    optimizer=optimizer,
-                    lr=self.lr,
-                    optimizer_options=options,
-                    n_classes=n_classes,
-                    early_stopping=early,
-                    on_epoch_end=bar.update,
-                )
-                bar.close()
-            elapsed = (time.perf_counter() - tick) / len(chunk)
-            for pos, c in enumerate(chunk):
-                i, j = candidates[c]
-                histories[c] = hist[pos]
-                fit_times[i, j] = elapsed
-                tick = time.perf_counter()
-                member = _StackMember(
-                    stack.module(pos, modules[pos]),
-                    classes,
-                    counts[pos],
-                    self.logit_adjustment,
-                    n_threads,
-                )
-                test = splits[j][1]
-                scores[i, j] = scorer(member, Xv[test], self.classes_[y_enc[test]])
-                score_times[i, j] = time.perf_counter() - tick
-        self._warn_if_diverged(histories)
-        return scores, fit_times, score_times, histories
-
-    def _n_threads(self, module, sample_shape, n_models):
-        if self.n_threads != "auto":
-            return self.n_threads
-        if torch.device(self.device).type != "cpu":
-            return None
-        try:
-            macs = count_macs(module, sample_shape) * self.batch_size * n_models
-        except Exception:  # noqa: BLE001 - training reports a network that fails
-            return 1
-        return 1 if macs < _AUTO_THREADS_MACS else None
-
-    @staticmethod
-    def _warn_if_diverged(histories):
-        bad = [k for k, h in enumerate(histories) if h and not np.isfinite(h[-1]["train_loss"])]
-        if bad:
-            from sklearn.exceptions import ConvergenceWarning
-
-            warnings.warn(
-                f"Training diverged for {len(bad)} of {len(histories)} candidates (non-finite "
-                "training loss); their scores are meaningless. Lower lr or scale the inputs.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        for c, member in enumerate(members):
+            i, j = divmod(c, len(splits))
+            test = splits[j][1]
+            start = time.perf_counter()
+            scores[i, j] = scorer(member, Xv[test], y[test])
+            score_times[i, j] = time.perf_counter() - start
+            fit_times[i, j] = member.fit_time_
+        return scores, fit_times, score_times, [m.history_ for m in members]
 
     def _results(self, Ts, scores, fit_times, score_times):
         results = {
@@ -591,77 +422,3 @@ compile, device, n_threads, random_state, verbose
 
 def _rows(a, idx):
     return a.iloc[idx] if hasattr(a, "iloc") else np.asarray(a)[idx]
-
-
-def _build(module, kwargs):
-    return copy.deepcopy(module) if isinstance(module, nn.Module) else module(**kwargs)
-
-
-class _StackMember(ClassifierMixin, BaseEstimator):
-    """One trained candidate, for the scorer: predicts as a fitted IWCEClassifier does."""
-
-    def __init__(self, module=None, classes=None, counts=None, logit_adjustment=0.0, n_threads=1):
-        self.module = module
-        self.classes = classes
-        self.counts = counts
-        self.logit_adjustment = logit_adjustment
-        self.n_threads = n_threads
-        self.classes_ = classes
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def _logits(self, X):
-        X = torch.from_numpy(_as_float32(X))
-        with torch.no_grad(), torch_threads(self.n_threads):
-            logits = torch.cat([self.module(X[s : s + 4096]) for s in range(0, len(X), 4096)])
-        logits = logits.numpy().astype(np.float64)
-        if self.logit_adjustment:
-            prior = np.maximum(self.counts, 1) / self.counts.sum()
-            logits = logits - self.logit_adjustment * np.log(prior)
-        return logits
-
-    def decision_function(self, X):
-        logits = self._logits(X)
-        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
-
-    def predict_proba(self, X):
-        return softmax(self._logits(X), axis=1)
-
-    def predict_log_proba(self, X):
-        logits = self._logits(X)
-        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
-
-
-class _EpochBar:
-    """verbose=1: one tqdm bar over the epochs of a stack; off a terminal (a log file) no bar
-    but one closing line, as IWCEClassifier's bar."""
-
-    def __init__(self, n_epochs, n_models, verbose):
-        self.bar = None
-        self.desc = f"fit {n_models} stacked models"
-        self.last = None
-        if verbose == 1:
-            self.bar = tqdm(
-                total=n_epochs, desc=self.desc, unit="epoch", file=sys.stderr, disable=None
-            )
-
-    def update(self, epoch, histories):
-        if self.bar is None:
-            return
-        losses = [h[-1]["train_loss"] for h in histories if h]
-        self.last = (epoch + 1, f"{np.mean(losses):.4g}")
-        self.bar.set_postfix({"mean train_loss": self.last[1]}, refresh=False)
-        self.bar.update()
-
-    def close(self):
-        if self.bar is None:
-            return
-        plain = bool(self.bar.disable)
-        self.bar.close()
-        if plain and self.last is not None:
-            epochs, loss = self.last
-            print(f"{self.desc}: {epochs} epochs; mean train_loss={loss}", file=sys.stderr)

@@ -648,6 +648,62 @@ class _SeededSplitter:
             yield np.setdiff1d(order, test), test
 
 
+class TestCompareStacked:
+    """compare trains the seeds x folds of each plain IWCEClassifier method as one stack."""
+
+    def test_stacked_runs_equal_runs_one_at_a_time(self, imbalanced_data):
+        from skiwce.comparison import compare
+
+        X, y = imbalanced_data
+        kw = dict(cv=3, n_seeds=2, progress=False, common_params={**FAST, "module": "mlp"})
+        methods = ["iwce", "ce", "wce", "smote"]
+        stacked = compare(methods, X, y, **kw).table
+        alone = compare(methods, X, y, stack=False, **kw).table
+        score_cols = [c for c in stacked.columns if c not in ("fit_time", "error")]
+        # the same networks up to float rounding (batched against single matrix products)
+        pd.testing.assert_frame_equal(stacked[score_cols], alone[score_cols], atol=0.02)
+        assert stacked["error"].isna().all()
+        # a stack shares its time equally among its runs; SMOTE's runs were fitted alone
+        for method in ("iwce", "ce", "wce"):
+            assert stacked.loc[stacked.method == method, "fit_time"].nunique() == 1
+        assert stacked.loc[stacked.method == "smote", "fit_time"].nunique() == 6
+
+    def test_a_failing_stack_records_the_error_in_each_run(self, imbalanced_data, monkeypatch):
+        import skiwce._stacked_fit as stacked_fit
+        from skiwce.comparison import compare
+
+        def fail(*args, **kwargs):
+            raise RuntimeError("out of memory")
+
+        monkeypatch.setattr(stacked_fit, "fit_stacked", fail)
+        X, y = imbalanced_data
+        with pytest.warns(FitFailedWarning, match="6 of 12 fits failed"):
+            table = compare(
+                ["iwce", "smote"], X, y, cv=3, n_seeds=2, progress=False, common_params=FAST
+            ).table
+        iwce = table[table.method == "iwce"]
+        assert (iwce["error"] == "RuntimeError: out of memory").all()
+        assert iwce["balanced_accuracy"].isna().all()
+        assert table.loc[table.method == "smote", "error"].isna().all()
+
+    def test_kept_estimators_are_fitted_iwceclassifiers(self, imbalanced_data):
+        from skiwce import IWCEClassifier
+        from skiwce.comparison import compare
+
+        X, y = imbalanced_data
+        result = compare(
+            ["iwce", "ce"],
+            X,
+            y,
+            cv=2,
+            progress=False,
+            common_params=FAST,
+            return_estimators=["iwce"],
+        )
+        assert all(type(e) is IWCEClassifier for e in result.estimators.values())
+        assert result.table.loc[result.table.method == "ce", "fit_time"].nunique() == 1
+
+
 class TestMetrics:
     @staticmethod
     def old_g_mean(y_true, y_pred, labels):

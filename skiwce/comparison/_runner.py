@@ -55,13 +55,9 @@ def _run(task, estimator, X, y, X_eval, y_eval, labels, return_train_score, keep
         if _interrupted(estimator):
             # skorch turns Ctrl-C into a warning and a half-trained model; a comparison stops.
             raise KeyboardInterrupt
-        y_pred = estimator.predict(X_test)
-        run_scores = scores(y_test, y_pred, labels)
-        if return_train_score:
-            y_fit = estimator.predict(X_train)
-            run_scores["train_accuracy"] = accuracy_score(y_train, y_fit)
-            run_scores["train_balanced_accuracy"] = balanced_accuracy_score(y_train, y_fit)
-        cm = confusion_matrix(y_test, y_pred, labels=labels)
+        run_scores, cm = _evaluate(
+            estimator, X_train, y_train, X_test, y_test, labels, return_train_score
+        )
         error = None
     except Exception as exc:  # noqa: BLE001 - a failed fit is a result, not a crash
         fit_time = time.perf_counter() - start
@@ -71,6 +67,66 @@ def _run(task, estimator, X, y, X_eval, y_eval, labels, return_train_score, keep
     row["fit_time"] = fit_time
     row["error"] = error
     return row, cm, (estimator if keep else None)
+
+
+def _evaluate(estimator, X_train, y_train, X_test, y_test, labels, return_train_score):
+    """The scores and the confusion matrix of a fitted estimator on its test data."""
+    y_pred = estimator.predict(X_test)
+    run_scores = scores(y_test, y_pred, labels)
+    if return_train_score:
+        y_fit = estimator.predict(X_train)
+        run_scores["train_accuracy"] = accuracy_score(y_train, y_fit)
+        run_scores["train_balanced_accuracy"] = balanced_accuracy_score(y_train, y_fit)
+    return run_scores, confusion_matrix(y_test, y_pred, labels=labels)
+
+
+def _stackable(estimator, X, y, tasks):
+    """Whether the runs ``tasks`` of one method can train as one stacked model: a plain
+    IWCEClassifier the engine covers, every class in every training set."""
+    from .._classifier import IWCEClassifier  # noqa: PLC0415 - torch-heavy, needed here only
+    from .._stacked_fit import why_not_stacked  # noqa: PLC0415
+
+    if type(estimator) is not IWCEClassifier or why_not_stacked(estimator) is not None:
+        return False
+    n_classes = len(np.unique(y))
+    return all(len(np.unique(y[task[4]])) == n_classes for task in tasks)
+
+
+def _run_stacked(tasks, estimator, X, y, X_eval, y_eval, labels, return_train_score):
+    """The runs ``tasks`` of one method (its seeds x folds), trained as one stacked model.
+
+    Each run's ``fit_time`` is its share of the stack's training time. A stack that raises
+    records the error in every one of its runs.
+    """
+    from .._stacked_fit import fit_stacked  # noqa: PLC0415
+
+    estimators = [_seed_estimator(clone(estimator), task[3]) for task in tasks]
+    _warm_up_torch()
+    start = time.perf_counter()
+    try:
+        members = fit_stacked(estimators, X, y, [task[4] for task in tasks])
+        error = None
+    except Exception as exc:  # noqa: BLE001 - a failed fit is a result, not a crash
+        members, error = [None] * len(tasks), f"{type(exc).__name__}: {exc}"
+    elapsed = (time.perf_counter() - start) / len(tasks)
+    outputs = []
+    for task, member in zip(tasks, members, strict=True):
+        name, seed, fold, _, train, test = task
+        X_test, y_test = (X[test], y[test]) if X_eval is None else (X_eval, y_eval)
+        row = {"method": name, "seed": seed, "fold": fold, "n_train": len(train)}
+        row["n_test"] = len(y_test)
+        cm = None
+        if member is None:
+            row.update(dict.fromkeys(scores_keys(labels, return_train_score), np.nan))
+        else:
+            run_scores, cm = _evaluate(
+                member, X[train], y[train], X_test, y_test, labels, return_train_score
+            )
+            row.update(run_scores)
+        row["fit_time"] = elapsed if member is None else member.fit_time_
+        row["error"] = error
+        outputs.append((row, cm, None))
+    return outputs
 
 
 @functools.cache
@@ -158,6 +214,7 @@ def compare(
     common_params=None,
     return_train_score=False,
     return_estimators=False,
+    stack=True,
 ):
     """Fit several methods on the same splits with the same seeds, and score every run.
 
@@ -214,6 +271,14 @@ def compare(
     return_estimators : bool or list of str, default=False
         Keep the fitted estimators in :attr:`~skiwce.comparison.ComparisonResult.estimators`:
         all of them, or those of the listed methods.
+    stack : bool, default=True
+        Train all the runs (seeds x folds) of each network method that is a plain
+        :class:`~skiwce.IWCEClassifier` as one stacked model (see
+        :class:`~skiwce.IWCEClassifierCV`): the same networks, trained in one batched
+        computation, far faster on a CPU; each run's ``fit_time`` is then its share of the
+        stack's time. Methods the stacked engine does not cover (pipelines with a sampler,
+        AdaBoost, other losses), and those whose estimators are kept, are fitted one run at a
+        time. False fits every run on its own.
 
     Returns
     -------
@@ -303,8 +368,18 @@ def compare(
             for name in estimators:
                 tasks.append((name, seed, fold, seed_value, train, test))
 
-    def jobs():
+    stacked = {}
+    if stack:
+        by_method = {}
         for task in tasks:
+            by_method.setdefault(task[0], []).append(task)
+        for name, method_tasks in by_method.items():
+            if name not in keep and _stackable(estimators[name], X, y, method_tasks):
+                stacked[name] = method_tasks
+    tasks_alone = [task for task in tasks if task[0] not in stacked]
+
+    def jobs():
+        for task in tasks_alone:
             yield delayed(_run)(
                 task,
                 estimators[task[0]],
@@ -320,6 +395,18 @@ def compare(
     bar = tqdm(total=len(tasks), desc="compare", unit="fit", disable=not progress)
     outputs = []
     try:
+        for name, method_tasks in stacked.items():
+            outputs += _run_stacked(
+                method_tasks,
+                estimators[name],
+                X,
+                y,
+                X_test,
+                y_test,
+                labels,
+                return_train_score,
+            )
+            bar.update(len(method_tasks))
         if n_jobs is None:
             for job in jobs():
                 func, args, kwargs = job

@@ -1,0 +1,344 @@
+"""Many IWCEClassifier fits as one stacked training: what IWCEClassifierCV and compare use.
+
+:func:`fit_stacked` takes K unfitted :class:`~skiwce.IWCEClassifier` that differ only in ``T``
+and ``random_state`` and K training row sets of one data set, and trains the K networks that
+``estimator.fit(X[rows], y[rows])`` would train, as one stacked model
+(:mod:`skiwce._stacked`). Each comes back as a light fitted classifier that predicts as the
+fitted IWCEClassifier would.
+"""
+
+import copy
+import sys
+import time
+import warnings
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._classifier import IWCEClassifier, _as_float32, _check_device, _mean_one
+from ._net import resolve_precision
+from ._stacked import (
+    EarlyStop,
+    ModelPlan,
+    StackedNetwork,
+    train_stacked,
+    unsupported_optimizer_options,
+)
+from ._torch_utils import count_macs, seeded, torch_threads
+from .callbacks import training_target_weights
+from .functional import (
+    blend_class_weights,
+    check_class_weight,
+    check_schedule,
+    resolve_switch_epoch,
+)
+
+# Below this many multiply-accumulates per stacked training step, n_threads="auto" uses 1
+# thread (the single model's rule, applied to the K models of a step together).
+_AUTO_THREADS_MACS = 1e9
+# Parameters in which the estimators of one stack may differ.
+_PER_MODEL = ("T", "random_state")
+
+
+def why_not_stacked(estimator):
+    """What the stacked engine does not cover in ``estimator``'s settings (a phrase), or None.
+
+    ``estimator`` is an unfitted :class:`~skiwce.IWCEClassifier`.
+    """
+    if type(estimator) is not IWCEClassifier:
+        return f"{type(estimator).__name__} (it trains IWCEClassifier itself)"
+    if estimator.criterion != "iwce":
+        return f"criterion={estimator.criterion!r} (it trains the IWCE loss)"
+    params = estimator.criterion_params or {}
+    if set(params) - {"reduction"} or params.get("reduction", "mean") != "mean":
+        return f"criterion_params={estimator.criterion_params!r}"
+    if estimator.callbacks:
+        return "user callbacks"
+    if estimator.compile:
+        return "compile=True"
+    if estimator.channels_last is True:
+        return "channels_last=True"
+    if estimator.warm_start:
+        return "warm_start=True"
+    try:
+        _check_device(estimator.device)
+        precision = resolve_precision(estimator.precision, estimator.device)
+        optimizer, options = estimator._optimizer()
+    except ValueError:
+        return None  # the fit reports it
+    if precision != "32":
+        return f"precision={estimator.precision!r} (it computes in float32)"
+    return unsupported_optimizer_options(optimizer, options)
+
+
+def _shared_params(estimators):
+    first = {k: v for k, v in estimators[0].get_params(deep=False).items() if k not in _PER_MODEL}
+    for est in estimators[1:]:
+        other = {k: v for k, v in est.get_params(deep=False).items() if k not in _PER_MODEL}
+        if _differs(first, other):
+            raise ValueError("the estimators of one stack may differ only in T and random_state")
+    return first
+
+
+def _differs(a, b):
+    try:
+        return bool(a != b)
+    except Exception:  # noqa: BLE001 - arrays compare elementwise: compare their reprs
+        return repr(a) != repr(b)
+
+
+def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=64):
+    """Train ``estimators[k]`` on rows ``train_sets[k]`` of ``X, y``, all as stacked models.
+
+    Parameters
+    ----------
+    estimators : list of IWCEClassifier
+        Unfitted, differing only in ``T`` and ``random_state``; each draws its seeds from its
+        own ``random_state`` as its ``fit`` would (so pass copies, as ``clone`` makes).
+    X, y : array-like
+        The whole data; validated and encoded once (labels over all of y).
+    train_sets : list of ndarray of int
+        Each estimator's training rows; every class of y must be among them.
+    sample_weight : array-like of shape (n_samples,) or None
+    max_models : int, default=64
+        Models per stack; more are trained in chunks of this size.
+
+    Returns
+    -------
+    members : list of StackMember
+        The fitted models, in the order of ``estimators``.
+    """
+    template = estimators[0]
+    template._validate_params()
+    params = _shared_params(estimators)
+    Xv, y_enc, classes, sw = template._check_fit_data(X, y, sample_weight)
+    n_classes = len(classes)
+    for rows in train_sets:
+        if len(np.unique(y_enc[rows])) < n_classes:
+            raise ValueError("every class must have training rows in every training set")
+    cost = check_class_weight(params["class_weight"], classes)
+    if params["switch_epoch"] is not None:
+        resolve_switch_epoch(params["switch_epoch"], params["max_epochs"])
+    _check_device(template.device)
+    module, module_kwargs = template._module(Xv.shape[1:], n_classes)
+    optimizer, options = template._optimizer()
+    # Each estimator's seeds, drawn as its own fit draws them.
+    seeds = []
+    for est in estimators:
+        rng = check_random_state(est.random_state)
+        seeds.append(tuple(int(s) for s in rng.randint(0, 2**31 - 1, 3)))
+    early = EarlyStop(params["n_iter_no_change"]) if params["early_stopping"] else None
+    X_t, y_t = torch.from_numpy(Xv), torch.from_numpy(y_enc)
+    members = [None] * len(estimators)
+    for start in range(0, len(estimators), max_models):
+        chunk = list(range(start, min(start + max_models, len(estimators))))
+        plans, counts, modules = [], [], []
+        for k in chunk:
+            plan, cnt = _plan(
+                estimators[k], train_sets[k], y_enc, sw, n_classes, seeds[k], cost, params
+            )
+            plans.append(plan)
+            counts.append(cnt)
+            with seeded(seeds[k][0], template.device):
+                modules.append(_build(module, module_kwargs))
+        n_threads = _n_threads(params, modules[0], Xv.shape[1:], len(chunk))
+        tick = time.perf_counter()
+        with seeded(seeds[chunk[0]][0], template.device), torch_threads(n_threads):
+            stack = StackedNetwork(modules, device=template.device)
+            bar = _EpochBar(params["max_epochs"], len(chunk), params["verbose"])
+            histories = train_stacked(
+                stack,
+                X_t,
+                y_t,
+                plans,
+                n_epochs=params["max_epochs"],
+                batch_size=params["batch_size"],
+                optimizer=optimizer,
+                lr=params["lr"],
+                optimizer_options=options,
+                n_classes=n_classes,
+                early_stopping=early,
+                on_epoch_end=bar.update,
+            )
+            bar.close()
+        fit_time = (time.perf_counter() - tick) / len(chunk)
+        for pos, k in enumerate(chunk):
+            members[k] = StackMember(
+                stack.module(pos, modules[pos]),
+                classes,
+                counts[pos],
+                params["logit_adjustment"],
+                n_threads,
+                history=histories[pos],
+                fit_time=fit_time,
+                T=estimators[k].T,
+            )
+    _warn_if_diverged(members)
+    return members
+
+
+def _plan(est, train, y_enc, sw, n_classes, seeds, cost, params):
+    """The ModelPlan of ``est`` on rows ``train``: what its fit on those rows does."""
+    _, shuffle_seed, split_seed = seeds
+    fraction = params["validation_fraction"]
+    if params["early_stopping"] and fraction is None:
+        fraction = 0.1
+    rows, valid = np.asarray(train, dtype=np.int64), None
+    if fraction is not None:
+        idx_train, idx_valid = train_test_split(
+            np.arange(len(rows)),
+            test_size=fraction,
+            stratify=y_enc[rows],
+            random_state=split_seed,
+        )
+        rows, valid = rows[idx_train], rows[idx_valid]
+    sw_rows = None if sw is None else _mean_one(sw[rows])
+    counts, target = training_target_weights(
+        y_enc[rows], n_classes, cost, beta=params["beta"], sample_weight=sw_rows
+    )
+    weights = alphas = None
+    if params["class_weight"] is not None:
+        schedule = check_schedule(params["schedule"], T=est.T, switch_epoch=params["switch_epoch"])
+        alphas = [schedule(e, params["max_epochs"]) for e in range(params["max_epochs"])]
+        weights = np.stack(
+            [blend_class_weights(a, target, counts, params["normalize"]) for a in alphas]
+        )
+    plan = ModelPlan(
+        train_idx=rows,
+        sample_weight=sw_rows,
+        class_weight=weights,
+        alphas=alphas,
+        shuffle_seed=shuffle_seed,
+        valid_idx=valid,
+    )
+    return plan, counts
+
+
+def _build(module, kwargs):
+    return copy.deepcopy(module) if isinstance(module, nn.Module) else module(**kwargs)
+
+
+def _n_threads(params, module, sample_shape, n_models):
+    if params["n_threads"] != "auto":
+        return params["n_threads"]
+    if torch.device(params["device"]).type != "cpu":
+        return None
+    try:
+        macs = count_macs(module, sample_shape) * params["batch_size"] * n_models
+    except Exception:  # noqa: BLE001 - training reports a network that fails
+        return 1
+    return 1 if macs < _AUTO_THREADS_MACS else None
+
+
+def _warn_if_diverged(members):
+    bad = [m for m in members if m.history_ and not np.isfinite(m.history_[-1]["train_loss"])]
+    if bad:
+        warnings.warn(
+            f"Training diverged for {len(bad)} of {len(members)} stacked models (non-finite "
+            "training loss); their predictions are meaningless. Lower lr or scale the inputs.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+class StackMember(ClassifierMixin, BaseEstimator):
+    """One model of a stack, fitted: predicts as the fitted IWCEClassifier would.
+
+    Attributes ``classes_``, ``class_counts_``, ``history_`` (its epochs' ``train_loss``,
+    ``alpha``, ``valid_bacc``), ``n_iter_``, ``fit_time_`` (its share of the stack's training
+    time), ``T`` and ``module_`` (the network, in eval mode, on the fit's device).
+    """
+
+    def __init__(
+        self,
+        module=None,
+        classes=None,
+        counts=None,
+        logit_adjustment=0.0,
+        n_threads=1,
+        history=None,
+        fit_time=None,
+        T=None,
+    ):
+        self.module = module
+        self.classes = classes
+        self.counts = counts
+        self.logit_adjustment = logit_adjustment
+        self.n_threads = n_threads
+        self.history = history
+        self.fit_time = fit_time
+        self.T = T
+        self.module_ = module
+        self.classes_ = classes
+        self.class_counts_ = counts
+        self.history_ = history or []
+        self.n_iter_ = len(self.history_)
+        self.fit_time_ = fit_time
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def _logits(self, X):
+        X = torch.from_numpy(_as_float32(X))
+        device = next(self.module_.parameters()).device
+        with torch.no_grad(), torch.random.fork_rng(devices=[]), torch_threads(self.n_threads):
+            parts = [
+                self.module_(X[s : s + 4096].to(device)).cpu() for s in range(0, len(X), 4096)
+            ]
+        logits = torch.cat(parts).numpy().astype(np.float64)
+        if self.logit_adjustment:
+            prior = np.maximum(self.counts, 1) / self.counts.sum()
+            logits = logits - self.logit_adjustment * np.log(prior)
+        return logits
+
+    def decision_function(self, X):
+        logits = self._logits(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_proba(self, X):
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        logits = self._logits(X)
+        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self._logits(X), axis=1)]
+
+
+class _EpochBar:
+    """verbose=1: one tqdm bar over the epochs of a stack; off a terminal (a log file) no bar
+    but one closing line, as IWCEClassifier's bar."""
+
+    def __init__(self, n_epochs, n_models, verbose):
+        self.bar = None
+        self.desc = f"fit {n_models} stacked models"
+        self.last = None
+        if verbose == 1:
+            self.bar = tqdm(
+                total=n_epochs, desc=self.desc, unit="epoch", file=sys.stderr, disable=None
+            )
+
+    def update(self, epoch, histories):
+        if self.bar is None:
+            return
+        losses = [h[-1]["train_loss"] for h in histories if h]
+        self.last = (epoch + 1, f"{np.mean(losses):.4g}")
+        self.bar.set_postfix({"mean train_loss": self.last[1]}, refresh=False)
+        self.bar.update()
+
+    def close(self):
+        if self.bar is None:
+            return
+        plain = bool(self.bar.disable)
+        self.bar.close()
+        if plain and self.last is not None:
+            epochs, loss = self.last
+            print(f"{self.desc}: {epochs} epochs; mean train_loss={loss}", file=sys.stderr)
