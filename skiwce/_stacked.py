@@ -40,10 +40,17 @@ STACKED_OPTIMIZERS = {
     torch.optim.Adam: {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
     torch.optim.AdamW: {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2},
     torch.optim.SGD: {"momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False},
+    torch.optim.Adagrad: {
+        "lr_decay": 0.0,
+        "weight_decay": 0.0,
+        "initial_accumulator_value": 0.0,
+        "eps": 1e-10,
+    },
 }
 # Fused CPU kernels arrived in PyTorch 2.4; older versions use the foreach implementation.
 _FUSED = torch.torch_version.TorchVersion(torch.__version__) >= "2.4"
 _FUSED_DEVICES = ("cpu", "cuda")
+_ADAMS = (torch.optim.Adam, torch.optim.AdamW)
 # Options that only choose torch's implementation, not the update: ignored.
 _IMPLEMENTATION_OPTIONS = {"fused", "foreach", "capturable", "differentiable"}
 
@@ -325,7 +332,7 @@ class StackedOptimizer:
         """One step for the models in the boolean mask ``active`` (None: all)."""
         if active is not None and bool(active.all()):
             active = None
-        if active is None and self.kind is not torch.optim.SGD and self._uniform():
+        if active is None and self.kind in _ADAMS and self._uniform():
             self.steps += 1
             self._adam_all()
             return
@@ -340,6 +347,8 @@ class StackedOptimizer:
             mask = None if active is None else active.view(-1, *([1] * (p.ndim - 1)))
             if self.kind is torch.optim.SGD:
                 new = self._sgd(name, p, p.grad, mask)
+            elif self.kind is torch.optim.Adagrad:
+                new = self._adagrad(name, p, p.grad, mask)
             else:
                 new = self._adam(name, p, p.grad, mask)
             p.copy_(new if mask is None else torch.where(mask, new, p))
@@ -407,6 +416,19 @@ class StackedOptimizer:
         bc2_sqrt = torch.sqrt(1 - beta2**steps).to(p.dtype)
         denom = torch.sqrt(v_new) / bc2_sqrt + o["eps"]
         return param - (self.lr / bc1) * m_new / denom
+
+    def _adagrad(self, name, p, grad, mask):
+        o, state = self.options, self.state[name]
+        if o["weight_decay"]:
+            grad = grad + o["weight_decay"] * p
+        total = state.get("sum")
+        if total is None:
+            total = torch.full_like(p, o["initial_accumulator_value"])
+        total_new = total + grad * grad
+        self._keep(state, "sum", total_new, mask)
+        steps = torch.clamp(self.steps, min=1).view(-1, *([1] * (p.ndim - 1)))
+        lr = (self.lr / (1 + (steps - 1) * o["lr_decay"])).to(p.dtype)
+        return p - lr * grad / (torch.sqrt(total_new) + o["eps"])
 
     def _sgd(self, name, p, grad, mask):
         o, state = self.options, self.state[name]
@@ -492,6 +514,7 @@ def train_stacked(
     lr,
     optimizer_options=None,
     n_classes,
+    lr_schedule=None,
     early_stopping=None,
     on_epoch_end=None,
 ):
@@ -500,6 +523,8 @@ def train_stacked(
     Each model's loss is the plain mean over its batch of
     ``class_weight[epoch, y_j] * sample_weight_j * cross_entropy_j``, its batches those a
     :class:`skiwce.IWCEClassifier` with the same shuffle seed would see.
+
+    ``lr_schedule`` is the learning rate of every epoch (None: ``lr`` throughout).
 
     Returns
     -------
@@ -552,6 +577,8 @@ def train_stacked(
         loss_sum = torch.zeros(K, dtype=torch.float64, device=device)
         seen = torch.zeros(K, dtype=torch.float64, device=device)
         weights = cw[epoch]
+        if lr_schedule is not None:
+            opt.lr = float(lr_schedule[epoch])
         for s in range(n_steps):
             groups = {}
             for k in range(K):

@@ -59,8 +59,8 @@ def why_not_stacked(estimator):
     params = estimator.criterion_params or {}
     if set(params) - {"reduction"} or params.get("reduction", "mean") != "mean":
         return f"criterion_params={estimator.criterion_params!r}"
-    if estimator.callbacks:
-        return "user callbacks"
+    if estimator.callbacks and epoch_learning_rates(estimator.callbacks, 1.0, 1) is None:
+        return "callbacks other than one skorch LRScheduler stepped every epoch"
     if estimator.compile:
         return "compile=True"
     if estimator.channels_last is True:
@@ -78,20 +78,65 @@ def why_not_stacked(estimator):
     return unsupported_optimizer_options(optimizer, options)
 
 
+def epoch_learning_rates(callbacks, lr, n_epochs):
+    """The learning rate of every epoch under ``callbacks``, or None if they do anything else
+    than one skorch ``LRScheduler`` stepped every epoch by a schedule that needs no score
+    (``ReduceLROnPlateau`` does)."""
+    from skorch.callbacks import LRScheduler  # noqa: PLC0415
+    from torch.optim.lr_scheduler import ReduceLROnPlateau  # noqa: PLC0415
+
+    callbacks = [cb[1] if isinstance(cb, tuple) else cb for cb in callbacks or []]
+    if not callbacks:
+        return [lr] * n_epochs
+    if len(callbacks) > 1 or type(callbacks[0]) is not LRScheduler:
+        return None
+    scheduler = callbacks[0]
+    if scheduler.step_every != "epoch":
+        return None
+    try:
+        policy = scheduler._get_policy_cls()
+    except AttributeError:  # an unknown policy name: the fit reports it
+        return None
+    if policy is ReduceLROnPlateau:
+        return None
+    try:
+        return [float(x) for x in scheduler.simulate(n_epochs, lr)]
+    except Exception:  # noqa: BLE001 - a schedule that cannot be simulated is not stacked
+        return None
+
+
+def same_settings(a, b):
+    """Whether two IWCEClassifier can train in one stack: equal but for T and random_state."""
+    return _same(_settings(a), _settings(b))
+
+
+def _settings(est):
+    return {k: v for k, v in est.get_params(deep=False).items() if k not in _PER_MODEL}
+
+
 def _shared_params(estimators):
-    first = {k: v for k, v in estimators[0].get_params(deep=False).items() if k not in _PER_MODEL}
+    first = _settings(estimators[0])
     for est in estimators[1:]:
-        other = {k: v for k, v in est.get_params(deep=False).items() if k not in _PER_MODEL}
-        if _differs(first, other):
+        if not _same(first, _settings(est)):
             raise ValueError("the estimators of one stack may differ only in T and random_state")
     return first
 
 
-def _differs(a, b):
+def _same(a, b):
+    """Equal settings: containers item by item, objects with ``get_params`` (callbacks,
+    clones of each other) by class and parameters, arrays by value."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if hasattr(a, "get_params") and not isinstance(a, type):
+        return type(a) is type(b) and _same(a.get_params(), b.get_params())
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
     try:
-        return bool(a != b)
-    except Exception:  # noqa: BLE001 - arrays compare elementwise: compare their reprs
-        return repr(a) != repr(b)
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - an object without equality is equal only to itself
+        return a is b
 
 
 def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=64):
@@ -134,6 +179,7 @@ def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=
     for est in estimators:
         rng = check_random_state(est.random_state)
         seeds.append(tuple(int(s) for s in rng.randint(0, 2**31 - 1, 3)))
+    lrs = epoch_learning_rates(params["callbacks"], params["lr"], params["max_epochs"])
     early = EarlyStop(params["n_iter_no_change"]) if params["early_stopping"] else None
     X_t, y_t = torch.from_numpy(Xv), torch.from_numpy(y_enc)
     members = [None] * len(estimators)
@@ -164,6 +210,7 @@ def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=
                 lr=params["lr"],
                 optimizer_options=options,
                 n_classes=n_classes,
+                lr_schedule=lrs,
                 early_stopping=early,
                 on_epoch_end=bar.update,
             )

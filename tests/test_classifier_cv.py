@@ -9,6 +9,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import EpochScoring, LRScheduler
 
 from skiwce import IWCEClassifier, IWCEClassifierCV
 
@@ -65,6 +66,25 @@ def _losses(search):
         ("mlp", {"schedule": "step", "switch_epoch": 0.5, "normalize": "sum"}),
         ("mlp", {"class_weight": "effective_number", "beta": 0.9}),
         ("mlp", {"class_weight": None}),
+        (
+            "cnn1d",
+            {
+                "module_params": {"dropout": 0.0},
+                "optimizer": "adagrad",
+                "lr": 0.01,
+                "callbacks": [LRScheduler(policy="ExponentialLR", gamma=0.7)],
+            },
+        ),
+        (
+            "har",
+            {
+                "module_params": {"dropout": 0.0, "channels": (8, 6), "kernel_size": 3},
+                "optimizer": "sgd",
+                "optimizer_params": {"momentum": 0.9, "weight_decay": 5e-4},
+                "lr": 0.05,
+                "callbacks": [("cosine", LRScheduler(policy="CosineAnnealingLR", T_max=4))],
+            },
+        ),
     ],
 )
 def test_equals_gridsearchcv_over_iwceclassifier(data, module, extra):
@@ -183,6 +203,15 @@ def test_settings_it_cannot_stack_train_one_by_one(data):
         ({"optimizer": "rmsprop"}, "RMSprop"),
         ({"optimizer_params": {"amsgrad": True}}, "amsgrad"),
         ({"compile": True}, "compile"),
+        ({"callbacks": [EpochScoring("f1_macro")]}, "callbacks other than one skorch LRScheduler"),
+        (
+            {"callbacks": [LRScheduler(policy="ReduceLROnPlateau")]},
+            "callbacks other than one skorch LRScheduler",
+        ),
+        (
+            {"callbacks": [LRScheduler(policy="StepLR", step_size=2, step_every="batch")]},
+            "callbacks other than",
+        ),
     ]:
         with pytest.raises(ValueError, match=phrase):
             IWCEClassifierCV(Ts=[1.0], cv=CV, engine="stacked", **_kw(**extra)).fit(X, y)

@@ -668,6 +668,22 @@ class TestCompareStacked:
             assert stacked.loc[stacked.method == method, "fit_time"].nunique() == 1
         assert stacked.loc[stacked.method == "smote", "fit_time"].nunique() == 6
 
+    def test_methods_that_differ_only_in_T_share_one_stack(self, imbalanced_data):
+        from skiwce.comparison import compare, make_method
+
+        X, y = imbalanced_data
+        methods = {f"T={t}": make_method("iwce", T=t, **FAST) for t in (1.0, 10.0)}
+        methods["ce"] = make_method("ce", **FAST)
+        kw = dict(cv=3, progress=False, reference=None)
+        table = compare(methods, X, y, **kw).table
+        alone = compare(methods, X, y, stack=False, **kw).table
+        times = table.groupby("method")["fit_time"].unique()
+        assert len(times["T=1.0"]) == 1 and times["T=1.0"][0] == times["T=10.0"][0]
+        assert times["ce"][0] != times["T=1.0"][0]  # class_weight=None: its own stack
+        np.testing.assert_allclose(
+            table["balanced_accuracy"], alone["balanced_accuracy"], atol=0.02
+        )
+
     def test_a_failing_stack_records_the_error_in_each_run(self, imbalanced_data, monkeypatch):
         import skiwce._stacked_fit as stacked_fit
         from skiwce.comparison import compare

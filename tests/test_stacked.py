@@ -109,6 +109,11 @@ def test_unsupported_layers_fall_back_to_vmap():
         (torch.optim.SGD, {"momentum": 0.9, "weight_decay": 0.01}),
         (torch.optim.SGD, {"momentum": 0.9, "dampening": 0.3}),
         (torch.optim.SGD, {"momentum": 0.8, "nesterov": True}),
+        (torch.optim.Adagrad, {}),
+        (
+            torch.optim.Adagrad,
+            {"lr_decay": 0.1, "weight_decay": 0.05, "initial_accumulator_value": 0.2},
+        ),
     ],
 )
 def test_optimizer_equals_torch_per_model_with_models_sitting_out(optimizer, options):
@@ -148,7 +153,7 @@ def test_unsupported_optimizer_options_name_what():
     assert "amsgrad" in unsupported_optimizer_options(torch.optim.Adam, {"amsgrad": True})
     assert "RMSprop" in unsupported_optimizer_options(torch.optim.RMSprop, {})
     with pytest.raises(ValueError, match="no stacked implementation"):
-        StackedOptimizer({"w": torch.zeros(2, 1)}, torch.optim.Adagrad, 0.1)
+        StackedOptimizer({"w": torch.zeros(2, 1)}, torch.optim.RMSprop, 0.1)
 
 
 def _reference_fit(module, X, y, plan, n_epochs, batch_size, lr):

@@ -92,15 +92,39 @@ def _stackable(estimator, X, y, tasks):
     return all(len(np.unique(y[task[4]])) == n_classes for task in tasks)
 
 
-def _run_stacked(tasks, estimator, X, y, X_eval, y_eval, labels, return_train_score):
-    """The runs ``tasks`` of one method (its seeds x folds), trained as one stacked model.
+def _stacks(estimators, X, y, tasks, keep):
+    """The runs that train as stacked models, in groups: all runs (seeds x folds) of the
+    stackable methods whose settings differ at most in ``T`` (IWCE at several temperatures
+    is one stack)."""
+    from .._stacked_fit import same_settings  # noqa: PLC0415
+
+    by_method = {}
+    for task in tasks:
+        by_method.setdefault(task[0], []).append(task)
+    groups = []  # (representative estimator, tasks)
+    for name, method_tasks in by_method.items():
+        est = estimators[name]
+        if name in keep or not _stackable(est, X, y, method_tasks):
+            continue
+        for rep, group in groups:
+            if same_settings(rep, est):
+                group.extend(method_tasks)
+                break
+        else:
+            groups.append((est, list(method_tasks)))
+    return [group for _, group in groups]
+
+
+def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_score):
+    """The runs ``tasks`` (of methods whose settings differ at most in T), trained as one
+    stacked model.
 
     Each run's ``fit_time`` is its share of the stack's training time. A stack that raises
     records the error in every one of its runs.
     """
     from .._stacked_fit import fit_stacked  # noqa: PLC0415
 
-    estimators = [_seed_estimator(clone(estimator), task[3]) for task in tasks]
+    estimators = [_seed_estimator(clone(estimators[task[0]]), task[3]) for task in tasks]
     _warm_up_torch()
     start = time.perf_counter()
     try:
@@ -274,11 +298,12 @@ def compare(
     stack : bool, default=True
         Train all the runs (seeds x folds) of each network method that is a plain
         :class:`~skiwce.IWCEClassifier` as one stacked model (see
-        :class:`~skiwce.IWCEClassifierCV`): the same networks, trained in one batched
-        computation, far faster on a CPU; each run's ``fit_time`` is then its share of the
-        stack's time. Methods the stacked engine does not cover (pipelines with a sampler,
-        AdaBoost, other losses), and those whose estimators are kept, are fitted one run at a
-        time. False fits every run on its own.
+        :class:`~skiwce.IWCEClassifierCV`), together with those of methods whose settings
+        differ only in ``T``: the same networks, trained in one batched computation, far
+        faster on a CPU; each run's ``fit_time`` is then its share of the stack's time.
+        Methods the stacked engine does not cover (pipelines with a sampler, AdaBoost, other
+        losses), and those whose estimators are kept, are fitted one run at a time. False
+        fits every run on its own.
 
     Returns
     -------
@@ -368,15 +393,9 @@ def compare(
             for name in estimators:
                 tasks.append((name, seed, fold, seed_value, train, test))
 
-    stacked = {}
-    if stack:
-        by_method = {}
-        for task in tasks:
-            by_method.setdefault(task[0], []).append(task)
-        for name, method_tasks in by_method.items():
-            if name not in keep and _stackable(estimators[name], X, y, method_tasks):
-                stacked[name] = method_tasks
-    tasks_alone = [task for task in tasks if task[0] not in stacked]
+    stacks = _stacks(estimators, X, y, tasks, keep) if stack else []
+    in_stacks = {task[0] for group in stacks for task in group}
+    tasks_alone = [task for task in tasks if task[0] not in in_stacks]
 
     def jobs():
         for task in tasks_alone:
@@ -395,10 +414,10 @@ def compare(
     bar = tqdm(total=len(tasks), desc="compare", unit="fit", disable=not progress)
     outputs = []
     try:
-        for name, method_tasks in stacked.items():
+        for group in stacks:
             outputs += _run_stacked(
-                method_tasks,
-                estimators[name],
+                group,
+                estimators,
                 X,
                 y,
                 X_test,
@@ -406,7 +425,7 @@ def compare(
                 labels,
                 return_train_score,
             )
-            bar.update(len(method_tasks))
+            bar.update(len(group))
         if n_jobs is None:
             for job in jobs():
                 func, args, kwargs = job
