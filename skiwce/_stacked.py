@@ -530,7 +530,8 @@ def train_stacked(
     -------
     histories : list of list of dict
         Per model, one row per epoch run: ``epoch`` (1-based, as skorch), ``train_loss`` (the
-        batch losses' mean weighted by batch size), ``alpha`` and ``valid_bacc`` where known.
+        batch losses' mean weighted by batch size), ``alpha``, ``class_weight`` and
+        ``valid_bacc`` where known.
     """
     device = stack.device
     K = stack.n_models
@@ -619,6 +620,8 @@ def train_stacked(
             row = {"epoch": epoch + 1, "train_loss": float(train_loss[k])}
             if plans[k].alphas is not None:
                 row["alpha"] = float(plans[k].alphas[epoch])
+            if plans[k].class_weight is not None:
+                row["class_weight"] = [float(w) for w in plans[k].class_weight[epoch]]
             if scores[k] is not None:
                 row["valid_bacc"] = scores[k]
             histories[k].append(row)

@@ -223,7 +223,7 @@ def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=
                 counts[pos],
                 params["logit_adjustment"],
                 n_threads,
-                history=histories[pos],
+                epoch_rows=histories[pos],
                 fit_time=fit_time,
                 T=estimators[k].T,
             )
@@ -295,12 +295,25 @@ def _warn_if_diverged(members):
         )
 
 
+def _as_history(rows):
+    """Epoch rows as a skorch History (``history_[:, "train_loss"]`` works, as on a net)."""
+    from skorch.history import History  # noqa: PLC0415
+
+    history = History()
+    for row in rows:
+        history.new_epoch()
+        for key, value in row.items():
+            history.record(key, value)
+    return history
+
+
 class StackMember(ClassifierMixin, BaseEstimator):
     """One model of a stack, fitted: predicts as the fitted IWCEClassifier would.
 
-    Attributes ``classes_``, ``class_counts_``, ``history_`` (its epochs' ``train_loss``,
-    ``alpha``, ``valid_bacc``), ``n_iter_``, ``fit_time_`` (its share of the stack's training
-    time), ``T`` and ``module_`` (the network, in eval mode, on the fit's device).
+    Attributes: ``classes_``, ``class_counts_``, ``history_`` (a skorch ``History`` of its
+    epochs' ``train_loss``, ``alpha``, ``class_weight``, ``valid_bacc``), ``n_iter_``,
+    ``fit_time_`` (its share of the stack's training time), ``T`` and ``module_`` (the
+    network, in eval mode, on the fit's device).
     """
 
     def __init__(
@@ -310,7 +323,7 @@ class StackMember(ClassifierMixin, BaseEstimator):
         counts=None,
         logit_adjustment=0.0,
         n_threads=1,
-        history=None,
+        epoch_rows=None,
         fit_time=None,
         T=None,
     ):
@@ -319,13 +332,13 @@ class StackMember(ClassifierMixin, BaseEstimator):
         self.counts = counts
         self.logit_adjustment = logit_adjustment
         self.n_threads = n_threads
-        self.history = history
+        self.epoch_rows = epoch_rows
         self.fit_time = fit_time
         self.T = T
         self.module_ = module
         self.classes_ = classes
         self.class_counts_ = counts
-        self.history_ = history or []
+        self.history_ = _as_history(epoch_rows or [])
         self.n_iter_ = len(self.history_)
         self.fit_time_ = fit_time
 

@@ -702,22 +702,28 @@ class TestCompareStacked:
         assert iwce["balanced_accuracy"].isna().all()
         assert table.loc[table.method == "smote", "error"].isna().all()
 
-    def test_kept_estimators_are_fitted_iwceclassifiers(self, imbalanced_data):
+    def test_kept_estimators_of_a_stack_predict_and_have_a_history(self, imbalanced_data):
         from skiwce import IWCEClassifier
-        from skiwce.comparison import compare
+        from skiwce.comparison import compare, plot_loss_curves, plot_weight_history
 
         X, y = imbalanced_data
-        result = compare(
-            ["iwce", "ce"],
-            X,
-            y,
-            cv=2,
-            progress=False,
-            common_params=FAST,
-            return_estimators=["iwce"],
-        )
-        assert all(type(e) is IWCEClassifier for e in result.estimators.values())
-        assert result.table.loc[result.table.method == "ce", "fit_time"].nunique() == 1
+        kw = dict(cv=2, progress=False, common_params=FAST, return_estimators=["iwce"])
+        stacked = compare(["iwce", "ce"], X, y, **kw)
+        alone = compare(["iwce", "ce"], X, y, stack=False, **kw)
+        for key, member in stacked.estimators.items():
+            est = alone.estimators[key]
+            assert type(est) is IWCEClassifier and type(member) is not IWCEClassifier
+            np.testing.assert_allclose(member.predict_proba(X), est.predict_proba(X), atol=1e-3)
+            history = member.history_
+            np.testing.assert_allclose(
+                history[:, "train_loss"], est.net_.history[:, "train_loss"], rtol=1e-4
+            )
+            np.testing.assert_allclose(
+                history[:, "class_weight"], est.net_.history[:, "class_weight"]
+            )
+        first = stacked.estimators["iwce", 0, 0]
+        assert len(plot_weight_history(first).axes) >= 1
+        assert len(plot_loss_curves({"iwce": first}).axes[0].lines) == 1
 
 
 class TestMetrics:

@@ -47,10 +47,12 @@ def _table(result):
 def _history(estimator):
     net = getattr(estimator, "net_", estimator)
     history = getattr(net, "history", None)
+    if history is None:  # a stacked model of compare or IWCEClassifierCV
+        history = getattr(estimator, "history_", None)
     if history is None or not len(history):
         raise ValueError(
-            "Expected a fitted IWCEClassifier or skorch net with a history; got "
-            f"{type(estimator).__name__}."
+            "Expected a fitted IWCEClassifier, a model of a stacked training or a skorch net "
+            f"with a history; got {type(estimator).__name__}."
         )
     return history
 

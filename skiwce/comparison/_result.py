@@ -303,6 +303,7 @@ class ComparisonResult:
 
     def _figures(self):
         from ._plots import (
+            _history,
             plot_confusion_matrices,
             plot_loss_curves,
             plot_recall_by_method,
@@ -319,9 +320,10 @@ class ComparisonResult:
         for (method, _, _), est in sorted(
             (self.estimators or {}).items(), key=lambda kv: (kv[0][1], kv[0][2])
         ):
-            if est is not None and hasattr(est, "net_"):
+            # a fitted IWCEClassifier (net_.history) or a stacked model (history_)
+            if est is not None and (hasattr(est, "net_") or hasattr(est, "history_")):
                 first.setdefault(method, est)
-        weighted = [m for m in first if "alpha" in first[m].net_.history[-1]]
+        weighted = [m for m in first if "alpha" in _history(first[m])[-1]]
         if weighted:
             ref = self.reference if self.reference in weighted else weighted[0]
             figures["weight_history.png"] = lambda: plot_weight_history(first[ref])

@@ -104,7 +104,7 @@ def _stacks(estimators, X, y, tasks, keep):
     groups = []  # (representative estimator, tasks)
     for name, method_tasks in by_method.items():
         est = estimators[name]
-        if name in keep or not _stackable(est, X, y, method_tasks):
+        if not _stackable(est, X, y, method_tasks):
             continue
         for rep, group in groups:
             if same_settings(rep, est):
@@ -115,7 +115,7 @@ def _stacks(estimators, X, y, tasks, keep):
     return [group for _, group in groups]
 
 
-def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_score):
+def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_score, keep):
     """The runs ``tasks`` (of methods whose settings differ at most in T), trained as one
     stacked model.
 
@@ -149,7 +149,7 @@ def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_s
             row.update(run_scores)
         row["fit_time"] = elapsed if member is None else member.fit_time_
         row["error"] = error
-        outputs.append((row, cm, None))
+        outputs.append((row, cm, member if name in keep else None))
     return outputs
 
 
@@ -302,8 +302,10 @@ def compare(
         differ only in ``T``: the same networks, trained in one batched computation, far
         faster on a CPU; each run's ``fit_time`` is then its share of the stack's time.
         Methods the stacked engine does not cover (pipelines with a sampler, AdaBoost, other
-        losses), and those whose estimators are kept, are fitted one run at a time. False
-        fits every run on its own.
+        losses) are fitted one run at a time. A stacked run's kept estimator
+        (``return_estimators``) is the trained model of the stack, which predicts as the
+        IWCEClassifier would and has ``history_`` (``train_loss``, ``alpha``,
+        ``class_weight`` per epoch) instead of ``net_``. False fits every run on its own.
 
     Returns
     -------
@@ -424,6 +426,7 @@ def compare(
                 y_test,
                 labels,
                 return_train_score,
+                keep,
             )
             bar.update(len(group))
         if n_jobs is None:
