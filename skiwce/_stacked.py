@@ -484,22 +484,41 @@ class EarlyStop:
     threshold: float = 1e-4
 
 
-def _epoch_batches(plans, gens, batch_size, device, stopped):
-    """Per model the row indices of each batch of this epoch, drawn as TensorBatches draws."""
-    batches = []
+def _epoch_layout(plans, gens, train_rows, sample_weights, batch_size, stopped):
+    """The rows (and sample weights) of every model's batches of one epoch, drawn as
+    TensorBatches draws them, laid out as (K, n_steps, batch_size) with the batch sizes
+    (K, n_steps); a model that has stopped gets no batches."""
+    perms, counts = [], []
     for plan, gen, done in zip(plans, gens, stopped, strict=True):
-        if done:
-            batches.append([])
-            continue
         n = len(plan.train_idx)
+        if done:
+            perms.append(None)
+            counts.append(0)
+            continue
         torch.empty((), dtype=torch.int64).random_(generator=gen)
         perm = torch.randperm(n, generator=gen)
         torch.randperm(n, generator=gen)
-        n_batches = n // batch_size if n % batch_size == 1 and n > 1 else -(-n // batch_size)
-        batches.append(
-            [perm[s : s + batch_size] for s in range(0, n_batches * batch_size, batch_size)]
-        )
-    return batches
+        # BatchNorm cannot train on a one-sample last batch: it is dropped, as in the estimator
+        used = n - 1 if n % batch_size == 1 and n > 1 else n
+        perms.append(perm[:used])
+        counts.append(used)
+    n_steps = max(-(-c // batch_size) for c in counts) if counts else 0
+    K = len(plans)
+    rows = torch.zeros((K, n_steps * batch_size), dtype=torch.int64)
+    weights = None
+    if sample_weights is not None:
+        weights = torch.zeros((K, n_steps * batch_size), dtype=sample_weights[0].dtype)
+    for k, perm in enumerate(perms):
+        if perm is not None:
+            rows[k, : len(perm)] = train_rows[k][perm]
+            if weights is not None:
+                weights[k, : len(perm)] = sample_weights[k][perm]
+    steps = np.arange(n_steps) * batch_size
+    sizes = np.clip(np.asarray(counts)[:, None] - steps[None, :], 0, batch_size)
+    rows = rows.view(K, n_steps, batch_size)
+    if weights is not None:
+        weights = weights.view(K, n_steps, batch_size)
+    return rows, weights, sizes
 
 
 def train_stacked(
@@ -572,39 +591,49 @@ def train_stacked(
         for p in plans
     ]
 
+    all_models = torch.ones(K, dtype=torch.bool, device=device)
     for epoch in range(n_epochs):
-        batches = _epoch_batches(plans, gens, batch_size, device, stopped)
-        n_steps = max((len(b) for b in batches), default=0)
+        rows_e, sw_e, sizes = _epoch_layout(
+            plans, gens, train_rows, sw if has_sw else None, batch_size, stopped
+        )
+        rows_e = rows_e.to(device)
+        sw_e = None if sw_e is None else sw_e.to(device)
         loss_sum = torch.zeros(K, dtype=torch.float64, device=device)
         seen = torch.zeros(K, dtype=torch.float64, device=device)
         weights = cw[epoch]
         if lr_schedule is not None:
             opt.lr = float(lr_schedule[epoch])
-        for s in range(n_steps):
-            groups = {}
-            for k in range(K):
-                if s < len(batches[k]):
-                    groups.setdefault(len(batches[k][s]), []).append(k)
-            active = torch.zeros(K, dtype=torch.bool, device=device)
-            for size, members in groups.items():
-                pos = torch.stack([batches[k][s] for k in members])  # (G, size), into train rows
-                rows = torch.stack([train_rows[k][pos[i]] for i, k in enumerate(members)])
-                rows = rows.to(device)
-                xb = X_t[rows]
-                yb = y_t[rows]
+        for s in range(sizes.shape[1]):
+            step_sizes = sizes[:, s]
+            if np.all(step_sizes == batch_size):
+                groups = [(batch_size, None)]  # every model, a full batch: no indexing
+                active = all_models
+            else:
+                groups = [
+                    (int(size), np.flatnonzero(step_sizes == size))
+                    for size in np.unique(step_sizes[step_sizes > 0])
+                ]
+                active = torch.as_tensor(step_sizes > 0, device=device)
+            for size, members in groups:
                 models = None
-                if len(members) < K:
-                    models = torch.as_tensor(members, dtype=torch.int64, device=device)
-                    active[models] = True
+                if members is None:
+                    rows, swb = rows_e[:, s], None if sw_e is None else sw_e[:, s]
+                    n_members = K
                 else:
-                    active[:] = True
-                logits = stack.forward(xb, training=True, models=models)
+                    models = torch.as_tensor(members, dtype=torch.int64, device=device)
+                    rows = rows_e[models, s, :size]
+                    swb = None if sw_e is None else sw_e[models, s, :size]
+                    n_members = len(members)
+                    if n_members == K:
+                        models = None
+                yb = y_t[rows]
+                logits = stack.forward(X_t[rows], training=True, models=models)
                 ce = F.cross_entropy(
                     logits.reshape(-1, n_classes), yb.reshape(-1), reduction="none"
-                ).view(len(members), size)
+                ).view(n_members, size)
                 w = (weights if models is None else weights[models]).gather(1, yb)
-                if has_sw:
-                    w = w * torch.stack([sw[k][pos[i]] for i, k in enumerate(members)]).to(device)
+                if swb is not None:
+                    w = w * swb
                 losses = (ce * w).mean(1)
                 losses.sum().backward()
                 idx = slice(None) if models is None else models
