@@ -8,6 +8,7 @@ Each subcommand has a parser-building function and a worker; the workers call th
 import argparse
 import os
 import sys
+import warnings
 
 # Only light imports here: ``skiwce --help`` must not wait for torch. The workers import the
 # library when they run.
@@ -180,7 +181,9 @@ def format_demo_parser(subparsers):
         "data (800/400/1000 training rows, 10 000 test rows) with IWCE, plain and weighted "
         "cross entropy, and print the test metrics.",
     )
-    _add_run_options(parser, epochs=20, seeds=3, methods=DEMO_METHODS)
+    # 5 seeds: on a fixed test set fewer leave the paired tests able to find only large
+    # differences (compare's BudgetWarning).
+    _add_run_options(parser, epochs=20, seeds=5, methods=DEMO_METHODS)
     parser.set_defaults(func=_run_demo)
     return parser
 
@@ -266,24 +269,60 @@ def _run(args, dataset, common):
     torch.set_num_threads(args.threads)
     run = compare_datasets if isinstance(dataset, list) else compare_dataset
     try:
-        return run(
-            dataset,
-            methods,
-            common_params=common,
-            reference=reference,
-            cv=getattr(args, "cv", 5),
-            n_seeds=args.seeds,
-            random_state=args.random_state,
-            n_jobs=args.jobs,
-            progress=not args.no_progress,
-            return_estimators=[m for m in ("iwce", "ce") if m in methods],
-        )
+        with _budget_warnings_after(args.command):
+            return run(
+                dataset,
+                methods,
+                common_params=common,
+                reference=reference,
+                cv=getattr(args, "cv", 5),
+                n_seeds=args.seeds,
+                random_state=args.random_state,
+                n_jobs=args.jobs,
+                progress=not args.no_progress,
+                return_estimators=[m for m in ("iwce", "ce") if m in methods],
+            )
     except ValueError as exc:
         # Fits that fail are recorded in the table; what compare raises is a bad setting
         # (e.g. more folds than samples of a class).
         raise _UsageError(str(exc)) from None
     finally:
         torch.set_num_threads(previous)
+
+
+class _budget_warnings_after:
+    """Hold back compare's BudgetWarning and print it, plainly, when the command's output is
+    done (at the end, where it is read); other warnings pass through."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __enter__(self):
+        self._catch = warnings.catch_warnings(record=True)
+        self.caught = self._catch.__enter__()
+        from .comparison import BudgetWarning
+
+        self.category = BudgetWarning
+        warnings.simplefilter("always", BudgetWarning)
+        return self
+
+    def __exit__(self, *exc):
+        self._catch.__exit__(*exc)
+        for w in self.caught:
+            if issubclass(w.category, self.category):
+                _PENDING.append(f"skiwce {self.command}: warning: {w.message}")
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return False
+
+
+# Budget warnings of the running command, printed by _flush_warnings at its end.
+_PENDING = []
+
+
+def _flush_warnings():
+    while _PENDING:
+        print(_PENDING.pop(0), file=sys.stderr)
 
 
 def _write(result, args, dataset, common, plots=True):
@@ -339,7 +378,9 @@ def _run_compare(args, out):
 
 
 def _status(result, command):
-    """1 when every fit failed (the errors are in results.csv), else 0."""
+    """1 when every fit failed (the errors are in results.csv), else 0; prints the budget
+    warnings held back."""
+    _flush_warnings()
     errors = result.table["error"]
     if errors.notna().all():
         print(
@@ -397,6 +438,7 @@ def main(argv=None):
     >>> main(["compare", "--dataset", "paper_quantiles", "--methods", "no_such_method"])
     2
     """
+    _PENDING.clear()
     parser = format_parser()
     try:
         args = parser.parse_args(argv)

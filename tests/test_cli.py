@@ -64,7 +64,12 @@ class TestMain:
         captured = capsys.readouterr()
         assert "| Method | Accuracy (%)" in captured.out
         assert "Wrote " in captured.out
-        assert captured.err == ""  # no progress bar, no warnings
+        # 2 epochs: the budget warning comes last, plainly, on stderr
+        last = captured.err.strip().splitlines()[-1]
+        assert last.startswith("skiwce compare: warning: The result may not be trusted: ")
+        assert "fewer than 20 epochs" in last
+        # no progress bar, no warnings but the budget's
+        assert captured.err.count("\n") == 1
         names = {p.name for p in out_dir.iterdir()}
         assert names == {"results.csv", "summary.csv", "summary.md", "settings.json"} | PNGS
         for path in out_dir.iterdir():
@@ -87,7 +92,10 @@ class TestMain:
         argv += ["--seeds", "2", "--out", str(out_dir), "--no-progress"]
         assert main(argv) == 0
         captured = capsys.readouterr()
-        assert captured.err == ""
+        # only the budget warnings, one per data set, at the end
+        assert [line.split(": warning: ")[0] for line in captured.err.splitlines()] == [
+            "skiwce compare"
+        ] * 2
         assert captured.out.startswith("# IWCE against 2 methods on 2 data sets")
         assert "digits_lt/, paper_quantiles/ to " in captured.out.splitlines()[-1]
         names = {p.name for p in out_dir.iterdir()}

@@ -726,6 +726,75 @@ class TestCompareStacked:
         assert len(plot_loss_curves({"iwce": first}).axes[0].lines) == 1
 
 
+class TestBudgetWarning:
+    @pytest.fixture
+    def methods(self):
+        return {
+            "tree": DecisionTreeClassifier(random_state=0),
+            "dummy": DummyClassifier(strategy="stratified"),
+        }
+
+    def test_detectable_difference_by_hand(self):
+        from skiwce.comparison._runner import detectable_difference
+
+        # t_{0.975, 4} = 2.7764: 5 folds, n_test / n_train = 1/4
+        assert detectable_difference(5, 0.25) == pytest.approx(2.7764451 * np.sqrt(0.45))
+        # 5 seeds of a fixed test set: t / sqrt(5)
+        assert detectable_difference(5) == pytest.approx(2.7764451 / np.sqrt(5))
+        assert detectable_difference(1) == np.inf
+
+    def test_too_few_runs_warn(self, methods, imbalanced_data):
+        from skiwce.comparison import BudgetWarning, compare
+
+        X, y = imbalanced_data
+        with pytest.warns(BudgetWarning, match=r"3 paired runs .* exceed 3\.9\d standard"):
+            compare(methods, X, y, cv=3, progress=False, reference="tree")
+        with pytest.warns(BudgetWarning, match="3 paired seeds of the fixed test set"):
+            compare(
+                methods,
+                X[:60],
+                y[:60],
+                X_test=X[60:],
+                y_test=y[60:],
+                n_seeds=3,
+                progress=False,
+                reference="tree",
+            )
+
+    def test_enough_runs_and_epochs_do_not_warn(self, methods, imbalanced_data):
+        import warnings
+
+        from skiwce.comparison import BudgetWarning, compare
+
+        X, y = imbalanced_data
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", BudgetWarning)
+            # 2 seeds x 5 folds: 2.262 * sqrt(1/10 + 1/4) = 1.34 standard deviations
+            compare(methods, X, y, cv=5, n_seeds=2, progress=False, reference="tree")
+            compare(
+                methods,
+                X[:60],
+                y[:60],
+                X_test=X[60:],
+                y_test=y[60:],
+                n_seeds=5,
+                progress=False,
+                reference="tree",
+            )
+
+    def test_short_training_warns_naming_the_methods(self, methods, imbalanced_data):
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        from skiwce import IWCEClassifier
+        from skiwce.comparison import BudgetWarning, compare
+
+        X, y = imbalanced_data
+        methods["net"] = make_pipeline(StandardScaler(), IWCEClassifier(max_epochs=5))
+        with pytest.warns(BudgetWarning, match=r"networks of \['net'\] train for fewer than 20"):
+            compare(methods, X, y, cv=5, n_seeds=2, progress=False, reference="tree")
+
+
 class TestMetrics:
     @staticmethod
     def old_g_mean(y_true, y_pred, labels):

@@ -33,7 +33,7 @@ from ._plots import (
     plot_weight_history,
 )
 from ._result import ComparisonResult, SuiteResult
-from ._runner import compare
+from ._runner import BudgetWarning, compare
 from ._samplers import Flatten, ReshapingSampler
 from ._stats import (
     FriedmanResult,
@@ -50,6 +50,7 @@ __all__ = [
     "METHOD_NAMES",
     "METRICS",
     "AdaBoostNetClassifier",
+    "BudgetWarning",
     "ComparisonResult",
     "Flatten",
     "FriedmanResult",
