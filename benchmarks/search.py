@@ -12,7 +12,8 @@ table gives each variant's minimum and median wall time, its best T and its mean
 accuracy per T. A second table times one model: ``IWCEClassifier.fit`` on all rows against the
 stacked engine with K = 1 (same batches, no validation). Run from the repository root::
 
-    python benchmarks/search.py --epochs 100 --repeats 2 --out benchmarks/results/search_cpu.md
+    python benchmarks/search.py --epochs 100 --repeats 2 --readme \\
+        --out benchmarks/results/search_cpu.md
 """
 
 import argparse
@@ -127,6 +128,27 @@ def _single_variants(module, epochs):
     return {"IWCEClassifier.fit (skorch loop)": estimator, "stacked engine, K = 1": engine}
 
 
+def _readme_variants():
+    """README's ten-line search (a pipeline, 3 T x 5 folds, 50 epochs, refit) and the same
+    search as one stack."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def grid(X, y):
+        clf = IWCEClassifier(module="cnn1d", T=20, max_epochs=50, random_state=0)
+        GridSearchCV(
+            make_pipeline(StandardScaler(), clf),
+            {"iwceclassifier__T": [5, 20, 50]},
+            scoring="balanced_accuracy",
+        ).fit(X, y)
+
+    def stacked(X, y):
+        clf = IWCEClassifierCV(module="cnn1d", Ts=[5, 20, 50], max_epochs=50, random_state=0)
+        make_pipeline(StandardScaler(), clf).fit(X, y)
+
+    return {"README's GridSearchCV (pipeline)": grid, "IWCEClassifierCV in the pipeline": stacked}
+
+
 def _timed(fn, X, y):
     start = time.perf_counter()
     out = fn(X, y)
@@ -138,6 +160,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--modules", nargs="+", default=list(MODULES), choices=list(MODULES))
+    parser.add_argument("--readme", action="store_true", help="also time README's search")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -147,7 +170,8 @@ def main():
         "# Search benchmark: IWCEClassifierCV against GridSearchCV",
         "",
         "Command: `python benchmarks/search.py "
-        f"--epochs {args.epochs} --repeats {args.repeats}`  ",
+        f"--epochs {args.epochs} --repeats {args.repeats}"
+        f"{' --readme' if args.readme else ''}`  ",
         f"Commit: {git_commit()}  ",
         f"Machine: {machine()}  ",
         f"Data: the paper's artificial data, {X.shape[0]} rows x {X.shape[1]} features; "
@@ -196,6 +220,24 @@ def main():
         ]
         for name, ts in stimes.items():
             lines.append(f"| {name} | {min(ts):.2f} | {np.median(ts):.2f} | {min(ts) / ref:.2f} |")
+        lines.append("")
+    if args.readme:
+        variants = _readme_variants()
+        rtimes = {name: [] for name in variants}
+        X_all, y_all = make_paper_quantiles(return_X_y=True)
+        for _ in range(args.repeats):
+            for name, fn in variants.items():
+                seconds, _ = _timed(fn, X_all, y_all)
+                rtimes[name].append(seconds)
+                print(f"readme: {name}: {seconds:.1f} s", flush=True)
+        lines += [
+            "README's ten-line search (`n_threads='auto'`, 3 T x 5 folds + refit, 50 epochs):",
+            "",
+            "| variant | min s | median s |",
+            "| --- | ---: | ---: |",
+        ]
+        for name, ts in rtimes.items():
+            lines.append(f"| {name} | {min(ts):.1f} | {np.median(ts):.1f} |")
         lines.append("")
     text = "\n".join(lines)
     print(text)
