@@ -189,12 +189,25 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         Post-hoc logit adjustment (Menon et al., 2021): :meth:`predict_proba` uses
         ``logits - logit_adjustment * log(prior)``; 0 leaves the logits unchanged. The
         per-epoch ``valid_bacc`` (and so early stopping) scores the unadjusted logits.
+    standardize : bool, default=True
+        Standardise the inputs inside the estimator: subtract the training data's mean and
+        divide by its standard deviation, per feature for rows ``(n, features)`` and per
+        channel (over the samples and positions) for series and images; a constant feature
+        or channel is only centred. The statistics come from the rows the network trains on
+        (after the validation split, unweighted) and are applied to every later input
+        (``input_mean_``, ``input_scale_``). Measured over 12 tabular and 7 series data sets
+        (``benchmarks/results/defaults_cpu.md``), standardising gained 1.8 points of balanced
+        accuracy on the rows on average (wine 85.75 -> 98.85, breast cancer 91.31 -> 96.51) and
+        changed the series little (+0.2). False feeds X as given (the paper's setting).
     max_epochs : int, default=100
         Number of epochs (``E + 1``).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
-        Learning rate.
+        Learning rate. For :class:`~skiwce.models.HARNet` on series (``module="auto"`` on 3-D
+        inputs) ``lr=3e-3`` did better in ``benchmarks/results/defaults_cpu.md`` (+5.6 points
+        of balanced accuracy over 7 series data sets, most on the small ones), while on rows
+        it did worse (-0.6), so the default stays one learning rate for every network.
     optimizer : {"adam", "adamw", "sgd", "adagrad", "rmsprop"} or torch.optim.Optimizer class, \
             default="adam"
         The optimizer.
@@ -265,6 +278,10 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels.
+    input_mean_, input_scale_ : ndarray of float32 or None
+        The standardisation (``standardize=True``): per feature, shape ``(n_features,)``, for
+        rows; per channel, shape ``(channels,)``, for series and images. None with
+        ``standardize=False``.
     n_features_in_ : int
         Number of features (the size of the second axis of ``X``).
     input_shape_ : tuple of int
@@ -322,6 +339,7 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         "criterion": [StrOptions(set(CRITERIA)), type],
         "criterion_params": [dict, None],
         "logit_adjustment": [Interval(Real, None, None, closed="neither")],
+        "standardize": ["boolean"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -356,6 +374,7 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         criterion="iwce",
         criterion_params=None,
         logit_adjustment=0.0,
+        standardize=True,
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
@@ -386,6 +405,7 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         self.criterion = criterion
         self.criterion_params = criterion_params
         self.logit_adjustment = logit_adjustment
+        self.standardize = standardize
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -601,6 +621,8 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
+        stats = input_stats(X_train) if self.standardize else None
+        _standardize_split(X_train, valid, stats)
         counts = class_counts(y_train, n_classes, sample_weight=sw_train)
         criterion, criterion_kwargs = self._criterion(counts)
         net = self._build_net(
@@ -621,6 +643,7 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
 
         self.classes_ = classes
         self.input_shape_ = tuple(X.shape[1:])
+        self.input_mean_, self.input_scale_ = (None, None) if stats is None else stats
         self.n_threads_ = n_threads
         self.net_ = net
         return self._after_training(counts)
@@ -648,6 +671,7 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         base = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
         torch_seed, _, split_seed = ((s + 7919 * len(net.history)) % (2**31 - 1) for s in base)
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
+        _standardize_split(X_train, valid, self._input_stats())
         counts = class_counts(y_train, len(self.classes_), sample_weight=sw_train)
         net.train_split = None if valid is None else predefined_split(valid)
         # (an attribute, as skorch keeps it: set_params would try to re-initialize)
@@ -818,8 +842,13 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
             )
         return _as_float32(X)
 
+    def _input_stats(self):
+        """The fitted standardisation, (mean, scale), or None."""
+        mean = getattr(self, "input_mean_", None)
+        return None if mean is None else (mean, self.input_scale_)
+
     def _logits(self, X):
-        X = self._validate_X(X)
+        X = standardize_inputs(self._validate_X(X), self._input_stats())
         # fork_rng: batching draws from torch's generator (as a DataLoader does); the caller's
         # random state must not move because of a prediction.
         with torch.random.fork_rng(devices=[]), torch_threads(self.n_threads_):
@@ -926,6 +955,43 @@ def _as_float32(X):
             "scale the inputs."
         )
     return X32
+
+
+def input_stats(X):
+    """Mean and standard deviation of float32 inputs, per feature for rows and per channel
+    (axis 1, over the samples and positions) for series and images, as float32 arrays; a zero
+    deviation becomes 1 (the feature or channel is only centred)."""
+    axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
+    mean = X.mean(axis=axes, dtype=np.float64)
+    std = X.std(axis=axes, dtype=np.float64)
+    std[~(std > 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1))] = 1.0
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def _broadcast(stat, ndim):
+    return stat if ndim == 2 else stat.reshape(1, -1, *([1] * (ndim - 2)))
+
+
+def standardize_inputs(X, stats):
+    """``(X - mean) / scale`` in place on ``X`` (a float32 array the caller owns); returns X.
+    ``stats=None`` leaves X."""
+    if stats is None:
+        return X
+    mean, scale = stats
+    X -= _broadcast(mean, X.ndim)
+    X /= _broadcast(scale, X.ndim)
+    return X
+
+
+def _standardize_split(X_train, valid, stats):
+    """Standardise the training inputs and the validation Dataset's, in place (both are the
+    fit's own copies)."""
+    if stats is None:
+        return
+    standardize_inputs(X_train, stats)
+    if valid is not None:
+        X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
+        standardize_inputs(X_valid, stats)
 
 
 def _check_device(device):

@@ -75,12 +75,14 @@ class IWCEClassifierCV(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
     Other Parameters
     ----------------
     schedule, switch_epoch, class_weight, beta, normalize, criterion, criterion_params, \
-logit_adjustment, max_epochs, batch_size, lr, optimizer, optimizer_params, callbacks, \
-validation_fraction, early_stopping, n_iter_no_change, batching, precision, channels_last, \
-compile, device, n_threads, random_state, verbose
+logit_adjustment, standardize, max_epochs, batch_size, lr, optimizer, optimizer_params, \
+callbacks, validation_fraction, early_stopping, n_iter_no_change, batching, precision, \
+channels_last, compile, device, n_threads, random_state, verbose
         As in :class:`IWCEClassifier`, for every candidate and the refitted model. With an int
         ``random_state`` every candidate starts from the same initial weights, as in a
-        ``GridSearchCV`` over an estimator with that ``random_state``. ``n_threads="auto"``
+        ``GridSearchCV`` over an estimator with that ``random_state``. With
+        ``standardize=True`` each candidate standardises with the statistics of its own
+        training rows, as its fit would. ``n_threads="auto"``
         counts the work of all the models of a stack. ``verbose=1`` draws one bar over the
         epochs of the stack.
 
@@ -165,6 +167,7 @@ compile, device, n_threads, random_state, verbose
         criterion="iwce",
         criterion_params=None,
         logit_adjustment=0.0,
+        standardize=True,
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
@@ -199,6 +202,7 @@ compile, device, n_threads, random_state, verbose
         self.criterion = criterion
         self.criterion_params = criterion_params
         self.logit_adjustment = logit_adjustment
+        self.standardize = standardize
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr

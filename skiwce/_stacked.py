@@ -465,6 +465,9 @@ class ModelPlan:
         Seed of the generator that shuffles its rows each epoch, as a DataLoader would.
     valid_idx : ndarray of int64 or None
         Rows scored (balanced accuracy) after each epoch.
+    input_stats : (mean, scale) or None
+        The model's input standardisation (per feature, or per channel of N-d samples);
+        None feeds X as it is.
     """
 
     train_idx: np.ndarray
@@ -473,6 +476,7 @@ class ModelPlan:
     alphas: list | None
     shuffle_seed: int
     valid_idx: np.ndarray | None = None
+    input_stats: tuple | None = None
 
 
 @dataclasses.dataclass
@@ -591,6 +595,7 @@ def train_stacked(
         for p in plans
     ]
 
+    prepare = _input_transform(plans, X_t, device)
     all_models = torch.ones(K, dtype=torch.bool, device=device)
     for epoch in range(n_epochs):
         rows_e, sw_e, sizes = _epoch_layout(
@@ -627,7 +632,7 @@ def train_stacked(
                     if n_members == K:
                         models = None
                 yb = y_t[rows]
-                logits = stack.forward(X_t[rows], training=True, models=models)
+                logits = stack.forward(prepare(X_t[rows], models), training=True, models=models)
                 ce = F.cross_entropy(
                     logits.reshape(-1, n_classes), yb.reshape(-1), reduction="none"
                 ).view(n_members, size)
@@ -642,7 +647,7 @@ def train_stacked(
             opt.step(active)
             opt.zero_grad()
         train_loss = (loss_sum / seen.clamp(min=1)).cpu().numpy()
-        scores = _valid_scores(stack, X_t, y_t, valid, stopped, batch_size)
+        scores = _valid_scores(stack, X_t, y_t, valid, stopped, prepare)
         for k in range(K):
             if stopped[k]:
                 continue
@@ -705,13 +710,38 @@ def _early_stopping_step(stack, histories, stopped, state, rule, epoch):
 
 
 @torch.no_grad()
-def _valid_scores(stack, X_t, y_t, valid, stopped, batch_size):
+def _input_transform(plans, X_t, device):
+    """``prepare(xb, models)``: each model's standardisation of its batch xb (K', B, *sample);
+    the identity when no plan standardises."""
+    if all(p.input_stats is None for p in plans):
+        return lambda xb, models: xb
+    sample_ndim = X_t.ndim - 1
+    bshape = (-1,) if sample_ndim == 1 else (-1, *([1] * (sample_ndim - 1)))
+    n_stat = X_t.shape[1]
+    means, scales = [], []
+    for p in plans:
+        mean, scale = p.input_stats if p.input_stats is not None else (None, None)
+        means.append(np.zeros(n_stat, np.float32) if mean is None else mean)
+        scales.append(np.ones(n_stat, np.float32) if scale is None else scale)
+    shape = (len(plans), 1, *bshape)
+    mean = torch.as_tensor(np.stack(means), device=device).to(X_t.dtype).reshape(shape)
+    scale = torch.as_tensor(np.stack(scales), device=device).to(X_t.dtype).reshape(shape)
+
+    def prepare(xb, models):
+        if models is None:
+            return (xb - mean) / scale
+        return (xb - mean[models]) / scale[models]
+
+    return prepare
+
+
+def _valid_scores(stack, X_t, y_t, valid, stopped, prepare):
     """Balanced accuracy of each model on its validation rows (None where it has none)."""
     wanted = [k for k, v in enumerate(valid) if v is not None and not stopped[k]]
     scores = [None] * len(valid)
     if not wanted:
         return scores
-    preds = stacked_predict(stack, X_t, [valid[k] for k in wanted], models=wanted)
+    preds = stacked_predict(stack, X_t, [valid[k] for k in wanted], models=wanted, prepare=prepare)
     for k, pred in zip(wanted, preds, strict=True):
         truth = y_t[valid[k].to(y_t.device)].cpu().numpy()
         scores[k] = float(balanced_accuracy_score(truth, pred.argmax(1).cpu().numpy()))
@@ -719,10 +749,11 @@ def _valid_scores(stack, X_t, y_t, valid, stopped, batch_size):
 
 
 @torch.no_grad()
-def stacked_predict(stack, X_t, rows, models=None, chunk=1024):
+def stacked_predict(stack, X_t, rows, models=None, chunk=1024, prepare=None):
     """Logits of model ``models[i]`` on rows ``rows[i]`` of ``X_t`` (eval mode), as a list.
 
     Row sets of different lengths are padded with their first row; the padding is dropped.
+    ``prepare(xb, models)`` transforms each batch (the models' standardisation).
     """
     models = list(range(stack.n_models)) if models is None else list(models)
     lengths = [len(r) for r in rows]
@@ -740,7 +771,10 @@ def stacked_predict(stack, X_t, rows, models=None, chunk=1024):
                 part = torch.cat([part, r[:1].expand(short)])
             idx.append(part)
         idx = torch.stack(idx).to(X_t.device)
-        logits = stack.forward(X_t[idx], training=False, models=sel)
+        xb = X_t[idx]
+        if prepare is not None:
+            xb = prepare(xb, sel)
+        logits = stack.forward(xb, training=False, models=sel)
         for i in range(len(models)):
             out[i].append(logits[i])
     return [torch.cat(o)[:n] for o, n in zip(out, lengths, strict=True)]

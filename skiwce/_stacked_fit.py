@@ -22,7 +22,14 @@ from sklearn.utils import check_random_state
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._classifier import IWCEClassifier, _as_float32, _check_device, _mean_one
+from ._classifier import (
+    IWCEClassifier,
+    _as_float32,
+    _check_device,
+    _mean_one,
+    input_stats,
+    standardize_inputs,
+)
 from ._net import resolve_precision
 from ._stacked import (
     EarlyStop,
@@ -188,7 +195,7 @@ def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=
         plans, counts, modules = [], [], []
         for k in chunk:
             plan, cnt = _plan(
-                estimators[k], train_sets[k], y_enc, sw, n_classes, seeds[k], cost, params
+                estimators[k], train_sets[k], Xv, y_enc, sw, n_classes, seeds[k], cost, params
             )
             plans.append(plan)
             counts.append(cnt)
@@ -226,12 +233,13 @@ def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=
                 epoch_rows=histories[pos],
                 fit_time=fit_time,
                 T=estimators[k].T,
+                input_stats=plans[pos].input_stats,
             )
     _warn_if_diverged(members)
     return members
 
 
-def _plan(est, train, y_enc, sw, n_classes, seeds, cost, params):
+def _plan(est, train, Xv, y_enc, sw, n_classes, seeds, cost, params):
     """The ModelPlan of ``est`` on rows ``train``: what its fit on those rows does."""
     _, shuffle_seed, split_seed = seeds
     fraction = params["validation_fraction"]
@@ -247,6 +255,7 @@ def _plan(est, train, y_enc, sw, n_classes, seeds, cost, params):
         )
         rows, valid = rows[idx_train], rows[idx_valid]
     sw_rows = None if sw is None else _mean_one(sw[rows])
+    stats = input_stats(Xv[rows]) if params["standardize"] else None
     counts, target = training_target_weights(
         y_enc[rows], n_classes, cost, beta=params["beta"], sample_weight=sw_rows
     )
@@ -264,6 +273,7 @@ def _plan(est, train, y_enc, sw, n_classes, seeds, cost, params):
         alphas=alphas,
         shuffle_seed=shuffle_seed,
         valid_idx=valid,
+        input_stats=stats,
     )
     return plan, counts
 
@@ -326,6 +336,7 @@ class StackMember(ClassifierMixin, BaseEstimator):
         epoch_rows=None,
         fit_time=None,
         T=None,
+        input_stats=None,
     ):
         self.module = module
         self.classes = classes
@@ -335,6 +346,7 @@ class StackMember(ClassifierMixin, BaseEstimator):
         self.epoch_rows = epoch_rows
         self.fit_time = fit_time
         self.T = T
+        self.input_stats = input_stats
         self.module_ = module
         self.classes_ = classes
         self.class_counts_ = counts
@@ -346,7 +358,7 @@ class StackMember(ClassifierMixin, BaseEstimator):
         return True
 
     def _logits(self, X):
-        X = torch.from_numpy(_as_float32(X))
+        X = torch.from_numpy(standardize_inputs(_as_float32(X), self.input_stats))
         device = next(self.module_.parameters()).device
         with torch.no_grad(), torch.random.fork_rng(devices=[]), torch_threads(self.n_threads):
             parts = [

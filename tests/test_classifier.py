@@ -903,3 +903,72 @@ class TestWarmStartAndPartialFit:
         assert clf.net_.train_split is None
         blob = pickle.dumps(clf)
         assert not [i for i in range(len(X)) if X[i].tobytes() in blob]
+
+
+class TestStandardize:
+    """standardize=True: the network sees (X - mean) / std of its training rows."""
+
+    @pytest.mark.parametrize(
+        "shape, axes", [((120, 5), (0,)), ((120, 2, 9), (0, 2)), ((120, 3, 4, 4), (0, 2, 3))]
+    )
+    def test_statistics_and_equivalence_with_prescaled_inputs(self, shape, axes):
+        rng = np.random.RandomState(0)
+        X = (rng.randn(*shape) * 7 + 3).astype(np.float32)
+        y = (X.reshape(len(X), -1)[:, 0] > 3).astype(int)
+        module = {2: "mlp", 3: "cnn1d", 4: "resnet18"}[len(shape)]
+        params = {"module_params": {"width": 2}} if module == "resnet18" else {}
+        clf = IWCEClassifier(module=module, **params, **FAST).fit(X, y)
+        np.testing.assert_allclose(clf.input_mean_, X.mean(axis=axes), rtol=1e-5)
+        np.testing.assert_allclose(clf.input_scale_, X.std(axis=axes), rtol=1e-5)
+        assert clf.input_mean_.shape == (shape[1],)
+        # the same network as standardize=False on inputs scaled the same way
+        bshape = (1, -1, *([1] * (len(shape) - 2)))
+        Xs = (X - clf.input_mean_.reshape(bshape)) / clf.input_scale_.reshape(bshape)
+        plain = IWCEClassifier(module=module, standardize=False, **params, **FAST).fit(Xs, y)
+        assert plain.input_mean_ is None
+        np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(Xs))
+
+    def test_statistics_come_from_the_training_part(self):
+        rng = np.random.RandomState(1)
+        X, y = rng.randn(100, 3).astype(np.float32), np.arange(100) % 2
+        clf = IWCEClassifier(validation_fraction=0.3, **FAST).fit(X, y)
+        idx_train, _ = train_test_split(
+            np.arange(100),
+            test_size=0.3,
+            stratify=y,
+            random_state=np.random.RandomState(0).randint(0, 2**31 - 1, 3)[2],
+        )
+        np.testing.assert_allclose(clf.input_mean_, X[idx_train].mean(0), rtol=1e-5)
+        assert not np.allclose(clf.input_mean_, X.mean(0), rtol=1e-3)
+
+    def test_constant_feature_is_only_centred(self):
+        rng = np.random.RandomState(2)
+        X = np.c_[rng.randn(60, 2), np.full(60, 5.0)]
+        y = np.arange(60) % 2
+        clf = IWCEClassifier(**FAST).fit(X, y)
+        assert clf.input_scale_[2] == 1.0 and clf.input_mean_[2] == 5.0
+        assert np.all(np.isfinite(clf.predict_proba(X)))
+
+    def test_raw_units_no_longer_hurt(self):
+        """Features in wildly different units: standardising makes the default fit work."""
+        rng = np.random.RandomState(3)
+        X = rng.randn(300, 4)
+        y = (X[:, 0] + X[:, 1] > 0).astype(int)
+        X = X * np.array([1e3, 1e-3, 1.0, 50.0]) + np.array([5e3, 0.0, -20.0, 100.0])
+        raw = IWCEClassifier(standardize=False, **FAST).fit(X, y)
+        scaled = IWCEClassifier(**FAST).fit(X, y)
+        assert balanced_accuracy_score(y, scaled.predict(X)) > 0.9
+        assert balanced_accuracy_score(y, scaled.predict(X)) > (
+            balanced_accuracy_score(y, raw.predict(X)) + 0.1
+        )
+
+    def test_warm_start_and_partial_fit_keep_the_first_statistics(self):
+        rng = np.random.RandomState(4)
+        X, y = rng.randn(80, 3).astype(np.float32), np.arange(80) % 2
+        clf = IWCEClassifier(warm_start=True, **FAST).fit(X, y)
+        mean = clf.input_mean_.copy()
+        clf.fit(X * 10 + 5, y)
+        np.testing.assert_array_equal(clf.input_mean_, mean)
+        part = IWCEClassifier(**FAST).partial_fit(X, y, classes=[0, 1])
+        part.partial_fit(X + 100, y)
+        np.testing.assert_allclose(part.input_mean_, X.mean(0), rtol=1e-5)

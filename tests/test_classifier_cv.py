@@ -66,6 +66,8 @@ def _losses(search):
         ("mlp", {"schedule": "step", "switch_epoch": 0.5, "normalize": "sum"}),
         ("mlp", {"class_weight": "effective_number", "beta": 0.9}),
         ("mlp", {"class_weight": None}),
+        ("mlp", {"standardize": False}),
+        ("har", {"module_params": {"dropout": 0.0, "channels": (4, 3), "kernel_size": 2}}),
         (
             "cnn1d",
             {
@@ -138,9 +140,8 @@ def test_early_stopping_per_candidate_as_iwceclassifier(data):
             valid.append([row["valid_bacc"] for row in est.net_.history])
     assert [len(h) for h in search.histories_] == lengths
     assert min(lengths) < 25  # some stopped early, and each where its own fit stops
-    np.testing.assert_allclose(
-        [[row["valid_bacc"] for row in h] for h in search.histories_], valid, atol=1e-12
-    )
+    for h, expected in zip(search.histories_, valid, strict=True):
+        np.testing.assert_allclose([row["valid_bacc"] for row in h], expected, atol=1e-12)
     # the best epoch's parameters restored, as EarlyStopping(load_best=True) does
     found = np.stack([search.cv_results_[f"split{j}_test_score"] for j in range(3)], axis=1)
     np.testing.assert_allclose(found.ravel(), scores, atol=0.02)

@@ -33,6 +33,13 @@ CV_EXPECTED_FAILED_CHECKS = {
         EXPECTED_FAILED_CHECKS["check_sample_weight_equivalence_on_dense_data"]
         + " The folds also differ: a repeated row can land in two folds."
     ),
+    "check_class_weight_classifiers": (
+        "The check sets class weights of 1000 : 0.0001 and expects the predictions to follow "
+        "them, but IWCEClassifierCV chooses T by balanced accuracy, which such weights ruin: "
+        "on the check's 3-class data T = 10 (the weights from early on) scored 0.333, predicting "
+        "class 0 only as the check wants, and T = 1 (plain cross entropy until the last epoch) "
+        "0.373, so it picks T = 1. IWCEClassifier itself passes the check."
+    ),
 }
 
 
