@@ -684,6 +684,17 @@ class TestCompareStacked:
             table["balanced_accuracy"], alone["balanced_accuracy"], atol=0.02
         )
 
+    def test_stacks_run_as_jobs_of_the_pool(self, imbalanced_data):
+        from skiwce.comparison import compare
+
+        X, y = imbalanced_data
+        kw = dict(cv=3, progress=False, common_params={**FAST, "module": "mlp"})
+        one = compare(["iwce", "ce", "smote"], X, y, **kw).table
+        pool = compare(["iwce", "ce", "smote"], X, y, n_jobs=2, **kw).table
+        cols = [c for c in one.columns if c != "fit_time"]
+        pd.testing.assert_frame_equal(one[cols], pool[cols])
+        assert pool.loc[pool.method == "iwce", "fit_time"].nunique() == 1
+
     def test_a_failing_stack_records_the_error_in_each_run(self, imbalanced_data, monkeypatch):
         import skiwce._stacked_fit as stacked_fit
         from skiwce.comparison import compare

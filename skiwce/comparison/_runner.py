@@ -101,6 +101,11 @@ def _run(task, estimator, X, y, X_eval, y_eval, labels, return_train_score, keep
     return row, cm, (estimator if keep else None)
 
 
+def _run_alone(*args):
+    """:func:`_run` as a job of compare's list-returning jobs."""
+    return [_run(*args)]
+
+
 def _evaluate(estimator, X_train, y_train, X_test, y_test, labels, return_train_score):
     """The scores and the confusion matrix of a fitted estimator on its test data."""
     y_pred = estimator.predict(X_test)
@@ -311,8 +316,8 @@ def compare(
     random_state : int, RandomState instance or None, default=0
         Draws the seeds.
     n_jobs : int or None, default=None
-        Runs in parallel with joblib over (method, seed, fold); None runs them one after the
-        other in this process.
+        Runs in parallel with joblib over (method, seed, fold), a stack of runs (``stack``)
+        being one job; None runs them one after the other in this process.
     reference : str or None, default="iwce"
         The method the paired tests of :meth:`~skiwce.comparison.ComparisonResult.tests`
         compare against; None for no test.
@@ -432,8 +437,14 @@ def compare(
     tasks_alone = [task for task in tasks if task[0] not in in_stacks]
 
     def jobs():
+        # The stacks first (the longest jobs), then the runs fitted alone; each job returns a
+        # list of (row, confusion matrix, estimator).
+        for group in stacks:
+            yield delayed(_run_stacked)(
+                group, estimators, X, y, X_test, y_test, labels, return_train_score, keep
+            )
         for task in tasks_alone:
-            yield delayed(_run)(
+            yield delayed(_run_alone)(
                 task,
                 estimators[task[0]],
                 X,
@@ -448,29 +459,13 @@ def compare(
     bar = tqdm(total=len(tasks), desc="compare", unit="fit", disable=not progress)
     outputs = []
     try:
-        for group in stacks:
-            outputs += _run_stacked(
-                group,
-                estimators,
-                X,
-                y,
-                X_test,
-                y_test,
-                labels,
-                return_train_score,
-                keep,
-            )
-            bar.update(len(group))
         if n_jobs is None:
-            for job in jobs():
-                func, args, kwargs = job
-                outputs.append(func(*args, **kwargs))
-                bar.update()
+            results = (func(*args, **kwargs) for func, args, kwargs in jobs())
         else:
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            for out in parallel(jobs()):
-                outputs.append(out)
-                bar.update()
+            results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs())
+        for out in results:
+            outputs += out
+            bar.update(len(out))
     finally:
         bar.close()
 
