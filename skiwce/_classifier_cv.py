@@ -232,19 +232,15 @@ channels_last, compile, device, n_threads, random_state, verbose
         return IWCEClassifier(T=T, **copy.deepcopy(params))
 
     def _check_Ts(self):
-        Ts = np.asarray(self.Ts, dtype=np.float64) if len(self.Ts) else np.empty(0)
-        if (
-            Ts.ndim != 1
-            or len(Ts) == 0
-            or not np.all((Ts > 0) | np.isinf(Ts))
-            or np.any(np.isnan(Ts))
-        ):
+        try:
+            Ts = np.asarray(self.Ts, dtype=np.float64)
+        except (TypeError, ValueError):
+            Ts = None
+        if Ts is None or Ts.ndim != 1 or Ts.size == 0 or not np.all(Ts > 0):  # NaN fails too
             raise ValueError(
                 f"Ts must be a non-empty 1-D list of temperatures > 0 (inf allowed); got "
                 f"{self.Ts!r}."
             )
-        if np.any(np.isneginf(Ts)):
-            raise ValueError(f"Ts must be > 0; got {self.Ts!r}.")
         return [float(T) for T in Ts]
 
     # -- fit ------------------------------------------------------------------------------
