@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from ._names import OPTIMIZER_NAMES
 from ._net import BATCHINGS, PRECISIONS, IWCENet
-from ._torch_utils import count_macs, seeded, torch_threads
+from ._torch_utils import FUSED_DEVICES, resolve_n_threads, seeded, torch_threads
 from .callbacks import IncrementalClassWeights
 from .functional import (
     SCHEDULES,
@@ -65,14 +65,6 @@ _FUSED_OPTIMIZERS = {
     for opt in (torch.optim.Adam, torch.optim.AdamW)
     if "fused" in inspect.signature(opt).parameters
 }
-# Fused CPU kernels arrived in PyTorch 2.4.
-_FUSED_DEVICES = (
-    ("cpu", "cuda") if torch.torch_version.TorchVersion(torch.__version__) >= "2.4" else ("cuda",)
-)
-# Below this many multiply-accumulates per training batch, n_threads="auto" trains on 1 thread
-# (benchmarks/threads.py: more threads gain little there when the cores are idle and lose
-# much when they are shared).
-_AUTO_THREADS_MACS = 1e9
 # Nested parameters set as ``<prefix>__<name>`` land in these dict parameters.
 _ROUTED = {
     "module": "module_params",
@@ -495,7 +487,7 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         if (
             opt in _FUSED_OPTIMIZERS
             and not {"fused", "foreach"} & params.keys()
-            and torch.device(self.device).type in _FUSED_DEVICES
+            and torch.device(self.device).type in FUSED_DEVICES
         ):
             params["fused"] = True
         return opt, params
@@ -693,17 +685,11 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
 
     def _n_threads(self, module, module_kwargs, sample_shape):
         """The thread count of the fit: ``n_threads``, with ``"auto"`` resolved (see there)."""
-        if self.n_threads != "auto":
-            return self.n_threads
-        if torch.device(self.device).type != "cpu":
-            return None  # the network runs on the device; torch's CPU setting is left alone
+        if self.n_threads != "auto" or torch.device(self.device).type != "cpu":
+            return resolve_n_threads(self.n_threads, self.device, None, sample_shape, 0)
         with torch.random.fork_rng(devices=[]):  # building a network draws random weights
             instance = module if isinstance(module, nn.Module) else module(**module_kwargs)
-        try:
-            macs = count_macs(instance, sample_shape) * self.batch_size
-        except Exception:  # noqa: BLE001 - the fit itself will report a network that fails
-            return 1
-        return 1 if macs < _AUTO_THREADS_MACS else None
+        return resolve_n_threads("auto", self.device, instance, sample_shape, self.batch_size)
 
     def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True):
         """Validated inputs: X as a float32 copy, y encoded as int64 indices into ``classes``

@@ -30,6 +30,7 @@ from torch import nn
 from torch.func import functional_call
 from torch.optim.adam import adam as _adam_functional
 
+from ._torch_utils import FUSED_DEVICES
 from .models import CNN1D, MLP, HARNet
 from .models._cnn import _pad_to
 
@@ -47,9 +48,6 @@ STACKED_OPTIMIZERS = {
         "eps": 1e-10,
     },
 }
-# Fused CPU kernels arrived in PyTorch 2.4; older versions use the foreach implementation.
-_FUSED = torch.torch_version.TorchVersion(torch.__version__) >= "2.4"
-_FUSED_DEVICES = ("cpu", "cuda")
 _ADAMS = (torch.optim.Adam, torch.optim.AdamW)
 # Options that only choose torch's implementation, not the update: ignored.
 _IMPLEMENTATION_OPTIONS = {"fused", "foreach", "capturable", "differentiable"}
@@ -364,26 +362,26 @@ class StackedOptimizer:
         runs) over the stacked tensors is then exactly K independent Adams."""
         names = [n for n, p in self.params.items() if p.grad is not None]
         params = [self.params[n] for n in names]
+        fused = params[0].device.type in FUSED_DEVICES
         for n in names:
             state = self.state[n]
             if "exp_avg" not in state:
-                state["exp_avg"] = torch.zeros_like(self.params[n])
-                state["exp_avg_sq"] = torch.zeros_like(self.params[n])
-        step = float(self.steps[0]) - 1  # torch's function counts this step itself
+                p = self.params[n]
+                state["exp_avg"] = torch.zeros_like(p)
+                state["exp_avg_sq"] = torch.zeros_like(p)
+                # the step count torch's function reads and advances (fused: on the device)
+                state["step"] = torch.zeros((), device=p.device if fused else "cpu")
+            state["step"].fill_(float(self.steps[0]) - 1)
         o = self.options
-        device = params[0].device.type
         _adam_functional(
             params,
             [p.grad for p in params],
             [self.state[n]["exp_avg"] for n in names],
             [self.state[n]["exp_avg_sq"] for n in names],
             [],
-            [
-                torch.tensor(step, dtype=torch.float32, device=device if _FUSED else "cpu")
-                for _ in names
-            ],
-            foreach=None if _FUSED else True,
-            fused=True if _FUSED and device in _FUSED_DEVICES else None,
+            [self.state[n]["step"] for n in names],
+            foreach=None if fused else True,
+            fused=True if fused else None,
             decoupled_weight_decay=self.kind is torch.optim.AdamW,
             amsgrad=False,
             beta1=o["betas"][0],

@@ -38,7 +38,7 @@ from ._stacked import (
     train_stacked,
     unsupported_optimizer_options,
 )
-from ._torch_utils import count_macs, seeded, torch_threads
+from ._torch_utils import resolve_n_threads, seeded, torch_threads
 from .callbacks import training_target_weights
 from .functional import (
     blend_class_weights,
@@ -47,9 +47,6 @@ from .functional import (
     resolve_switch_epoch,
 )
 
-# Below this many multiply-accumulates per stacked training step, n_threads="auto" uses 1
-# thread (the single model's rule, applied to the K models of a step together).
-_AUTO_THREADS_MACS = 1e9
 # Parameters in which the estimators of one stack may differ.
 _PER_MODEL = ("T", "random_state")
 
@@ -201,7 +198,15 @@ def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=
             counts.append(cnt)
             with seeded(seeds[k][0], template.device):
                 modules.append(_build(module, module_kwargs))
-        n_threads = _n_threads(params, modules[0], Xv.shape[1:], len(chunk))
+        # the single model's rule, applied to the K models of a step together
+        n_threads = resolve_n_threads(
+            params["n_threads"],
+            params["device"],
+            modules[0],
+            Xv.shape[1:],
+            params["batch_size"],
+            n_models=len(chunk),
+        )
         tick = time.perf_counter()
         with seeded(seeds[chunk[0]][0], template.device), torch_threads(n_threads):
             stack = StackedNetwork(modules, device=template.device)
@@ -280,18 +285,6 @@ def _plan(est, train, Xv, y_enc, sw, n_classes, seeds, cost, params):
 
 def _build(module, kwargs):
     return copy.deepcopy(module) if isinstance(module, nn.Module) else module(**kwargs)
-
-
-def _n_threads(params, module, sample_shape, n_models):
-    if params["n_threads"] != "auto":
-        return params["n_threads"]
-    if torch.device(params["device"]).type != "cpu":
-        return None
-    try:
-        macs = count_macs(module, sample_shape) * params["batch_size"] * n_models
-    except Exception:  # noqa: BLE001 - training reports a network that fails
-        return 1
-    return 1 if macs < _AUTO_THREADS_MACS else None
 
 
 def _warn_if_diverged(members):

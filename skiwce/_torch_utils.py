@@ -102,3 +102,28 @@ def count_macs(module, sample_shape):
         for m, training in modes.items():
             m.training = training
     return total
+
+
+# Fused CPU kernels of Adam/AdamW arrived in PyTorch 2.4.
+FUSED_DEVICES = (
+    ("cpu", "cuda") if torch.torch_version.TorchVersion(torch.__version__) >= "2.4" else ("cuda",)
+)
+# Below this many multiply-accumulates per training step, n_threads="auto" trains on 1 thread
+# (benchmarks/threads.py: more threads gain little there when the cores are idle and lose
+# much when they are shared).
+AUTO_THREADS_MACS = 1e9
+
+
+def resolve_n_threads(n_threads, device, module, sample_shape, batch_size, n_models=1):
+    """``n_threads`` with ``"auto"`` resolved: 1 thread on a CPU when one training step (a
+    batch of ``batch_size`` samples through ``n_models`` copies of ``module``) costs fewer than
+    AUTO_THREADS_MACS multiply-accumulates, else None (torch's setting; also on a GPU)."""
+    if n_threads != "auto":
+        return n_threads
+    if torch.device(device).type != "cpu":
+        return None  # the network runs on the device; torch's CPU setting is left alone
+    try:
+        macs = count_macs(module, sample_shape) * batch_size * n_models
+    except Exception:  # noqa: BLE001 - the fit itself will report a network that fails
+        return 1
+    return 1 if macs < AUTO_THREADS_MACS else None
