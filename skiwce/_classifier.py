@@ -118,7 +118,81 @@ class _RoutedParamsMixin:
         return self
 
 
-class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
+class _LogitPredictionsMixin:
+    """The prediction methods of a classifier whose ``_logits(X)`` returns the network's
+    logits (the fitted IWCEClassifier, a model of a stacked training), with its post-hoc
+    ``logit_adjustment`` over the training prior ``class_counts_``."""
+
+    def _adjust_logits(self, logits):
+        if self.logit_adjustment:
+            prior = np.maximum(self.class_counts_, 1) / self.class_counts_.sum()
+            logits = logits - self.logit_adjustment * np.log(prior)
+        return logits
+
+    def decision_function(self, X):
+        """The network's (adjusted) logits, in scikit-learn's shapes.
+
+        ``predict`` is the argmax of these scores, ``predict_proba`` their softmax.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in :meth:`fit`
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the log-odds of ``classes_[1]`` against ``classes_[0]`` (positive
+            means ``classes_[1]``), as scikit-learn's binary classifiers return; else one
+            column per class in the order of ``classes_``.
+        """
+        logits = self._logits(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_proba(self, X):
+        """Class probabilities, the softmax of the network's (adjusted) logits.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in :meth:`fit`
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in :meth:`fit`
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._logits(X)
+        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in :meth:`fit`
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+
+class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin, BaseEstimator):
     """Neural-network classifier trained with incremental weighted cross entropy (IWCE).
 
     Training starts as plain cross entropy and moves, epoch by epoch, to class-weighted cross
@@ -839,73 +913,7 @@ class IWCEClassifier(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         # random state must not move because of a prediction.
         with torch.random.fork_rng(devices=[]), torch_threads(self.n_threads_):
             logits = self.net_.forward(X, training=False, device="cpu")
-        logits = logits.detach().numpy().astype(np.float64)
-        if self.logit_adjustment:
-            prior = np.maximum(self.class_counts_, 1) / self.class_counts_.sum()
-            logits = logits - self.logit_adjustment * np.log(prior)
-        return logits
-
-    def decision_function(self, X):
-        """The network's (adjusted) logits, in scikit-learn's shapes.
-
-        ``predict`` is the argmax of these scores, ``predict_proba`` their softmax.
-
-        Parameters
-        ----------
-        X : array-like of the shape seen in :meth:`fit`
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the log-odds of ``classes_[1]`` against ``classes_[0]`` (positive
-            means ``classes_[1]``), as scikit-learn's binary classifiers return; else one
-            column per class in the order of ``classes_``.
-        """
-        logits = self._logits(X)
-        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
-
-    def predict_proba(self, X):
-        """Class probabilities, the softmax of the network's (adjusted) logits.
-
-        Parameters
-        ----------
-        X : array-like of the shape seen in :meth:`fit`
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        return softmax(self._logits(X), axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of the shape seen in :meth:`fit`
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        logits = self._logits(X)
-        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like of the shape seen in :meth:`fit`
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        return self._adjust_logits(logits.detach().numpy().astype(np.float64))
 
 
 def _check_routed(prefix, cls, params, set_by_net=(), also=()):

@@ -14,7 +14,6 @@ import warnings
 
 import numpy as np
 import torch
-from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -26,6 +25,7 @@ from ._classifier import (
     IWCEClassifier,
     _as_float32,
     _check_device,
+    _LogitPredictionsMixin,
     _mean_one,
     input_stats,
     standardize_inputs,
@@ -310,7 +310,7 @@ def _as_history(rows):
     return history
 
 
-class StackMember(ClassifierMixin, BaseEstimator):
+class StackMember(_LogitPredictionsMixin, ClassifierMixin, BaseEstimator):
     """One model of a stack, fitted: predicts as the fitted IWCEClassifier would.
 
     Attributes: ``classes_``, ``class_counts_``, ``history_`` (a skorch ``History`` of its
@@ -357,25 +357,7 @@ class StackMember(ClassifierMixin, BaseEstimator):
             parts = [
                 self.module_(X[s : s + 4096].to(device)).cpu() for s in range(0, len(X), 4096)
             ]
-        logits = torch.cat(parts).numpy().astype(np.float64)
-        if self.logit_adjustment:
-            prior = np.maximum(self.counts, 1) / self.counts.sum()
-            logits = logits - self.logit_adjustment * np.log(prior)
-        return logits
-
-    def decision_function(self, X):
-        logits = self._logits(X)
-        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
-
-    def predict_proba(self, X):
-        return softmax(self._logits(X), axis=1)
-
-    def predict_log_proba(self, X):
-        logits = self._logits(X)
-        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        return self._adjust_logits(torch.cat(parts).numpy().astype(np.float64))
 
 
 class _EpochBar:
