@@ -656,7 +656,8 @@ class TestCompareStacked:
 
         X, y = imbalanced_data
         kw = dict(cv=3, n_seeds=2, progress=False, common_params={**FAST, "module": "mlp"})
-        methods = ["iwce", "ce", "wce", "smote"]
+        # la_posthoc: the stacked models' post-hoc logit adjustment too
+        methods = ["iwce", "ce", "wce", "la_posthoc", "smote"]
         stacked = compare(methods, X, y, **kw).table
         alone = compare(methods, X, y, stack=False, **kw).table
         score_cols = [c for c in stacked.columns if c not in ("fit_time", "error")]
@@ -664,7 +665,7 @@ class TestCompareStacked:
         pd.testing.assert_frame_equal(stacked[score_cols], alone[score_cols], atol=0.02)
         assert stacked["error"].isna().all()
         # a stack shares its time equally among its runs; SMOTE's runs were fitted alone
-        for method in ("iwce", "ce", "wce"):
+        for method in ("iwce", "ce", "wce", "la_posthoc"):
             assert stacked.loc[stacked.method == method, "fit_time"].nunique() == 1
         assert stacked.loc[stacked.method == "smote", "fit_time"].nunique() == 6
 
@@ -745,6 +746,10 @@ class TestBudgetWarning:
             "dummy": DummyClassifier(strategy="stratified"),
         }
 
+    @staticmethod
+    def fixed_test(X, y):
+        return {"X": X[:60], "y": y[:60], "X_test": X[60:], "y_test": y[60:]}
+
     def test_detectable_difference_by_hand(self):
         from skiwce.comparison._runner import detectable_difference
 
@@ -761,16 +766,7 @@ class TestBudgetWarning:
         with pytest.warns(BudgetWarning, match=r"3 paired runs .* exceed 3\.9\d standard"):
             compare(methods, X, y, cv=3, progress=False, reference="tree")
         with pytest.warns(BudgetWarning, match="3 paired seeds of the fixed test set"):
-            compare(
-                methods,
-                X[:60],
-                y[:60],
-                X_test=X[60:],
-                y_test=y[60:],
-                n_seeds=3,
-                progress=False,
-                reference="tree",
-            )
+            compare(methods, **self.fixed_test(X, y), n_seeds=3, progress=False, reference="tree")
 
     def test_enough_runs_and_epochs_do_not_warn(self, methods, imbalanced_data):
         import warnings
@@ -782,16 +778,7 @@ class TestBudgetWarning:
             warnings.simplefilter("error", BudgetWarning)
             # 2 seeds x 5 folds: 2.262 * sqrt(1/10 + 1/4) = 1.34 standard deviations
             compare(methods, X, y, cv=5, n_seeds=2, progress=False, reference="tree")
-            compare(
-                methods,
-                X[:60],
-                y[:60],
-                X_test=X[60:],
-                y_test=y[60:],
-                n_seeds=5,
-                progress=False,
-                reference="tree",
-            )
+            compare(methods, **self.fixed_test(X, y), n_seeds=5, progress=False, reference="tree")
 
     def test_short_training_warns_naming_the_methods(self, methods, imbalanced_data):
         from sklearn.pipeline import make_pipeline

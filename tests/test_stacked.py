@@ -12,6 +12,8 @@ from skiwce._stacked import (
     ModelPlan,
     StackedNetwork,
     StackedOptimizer,
+    _apply_layers,
+    _leaves,
     has_stacked_form,
     stacked_predict,
     train_stacked,
@@ -263,3 +265,26 @@ def test_early_stopping_stops_each_model_alone_and_restores_its_best_epoch():
             assert np.all(scores[best + 1 :] <= scores[best] * (1 + 1e-4))
         pred = logits[k].argmax(1).numpy()
         assert balanced_accuracy_score(y[60:80].numpy(), pred) == pytest.approx(scores[best])
+
+
+def test_dropout_masks_are_independent_per_model_and_sample_and_off_in_eval():
+    """The stacked form's dropout: each model and sample draws its own mask, with the rate and
+    the 1 / (1 - p) scale of nn.Dropout, and none in eval mode."""
+    torch.manual_seed(0)
+    one = MLP(4, 2, (2000,), dropout=0.3)
+    stack = StackedNetwork([one, one, one])  # three identical models
+    x = torch.randn(1, 5, 4).expand(3, 5, 4)  # and identical inputs
+    params = stack.params
+    hidden = torch.relu(
+        torch.baddbmm(params["net.1.bias"].unsqueeze(1), x, params["net.1.weight"].transpose(1, 2))
+    )
+    dropped = _apply_layers(_leaves(one.net[:4], "net."), params, x, training=True)
+    zero = (dropped == 0) & (hidden != 0)
+    assert not torch.equal(dropped[0], dropped[1])  # masks differ between models
+    assert not torch.equal(dropped[0, 0], dropped[0, 1])  # and between samples
+    rate = zero.sum() / (hidden != 0).sum()
+    assert abs(float(rate) - 0.3) < 0.02  # 30 000 units: the rate to about 4 sd
+    kept = ~zero & (hidden != 0)
+    np.testing.assert_allclose(dropped[kept].detach(), hidden[kept].detach() / 0.7, rtol=1e-5)
+    off = _apply_layers(_leaves(one.net[:4], "net."), params, x, training=False)
+    np.testing.assert_array_equal(off.detach(), hidden.detach())
