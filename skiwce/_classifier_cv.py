@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import IWCEClassifier, _RoutedParamsMixin
-from ._stacked_fit import fit_stacked, why_not_stacked
+from ._stacked_fit import fit_validated, why_not_stacked
 
 __all__ = ["IWCEClassifierCV"]
 
@@ -269,7 +269,8 @@ channels_last, compile, device, n_threads, random_state, verbose
         Ts = self._check_Ts()
         template = self._estimator(Ts[0])
         template._validate_params()
-        Xv, y_enc, classes, sw = template._check_fit_data(X, y, sample_weight)
+        data = template._check_fit_data(X, y, sample_weight)
+        Xv, y_enc, classes, _ = data
         self.n_features_in_ = template.n_features_in_
         if hasattr(template, "feature_names_in_"):
             self.feature_names_in_ = template.feature_names_in_
@@ -290,7 +291,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         engine = "sequential" if self.engine == "sequential" or reason else "stacked"
         if engine == "stacked":
             scores, fit_times, score_times, histories = self._fit_stacked(
-                Ts, X, y, sample_weight, Xv, splits, scorer
+                Ts, y, data, splits, scorer
             )
         else:
             scores, fit_times, score_times, histories = self._fit_sequential(
@@ -337,14 +338,14 @@ channels_last, compile, device, n_threads, random_state, verbose
                 )
         return scores, fit_times, score_times, histories
 
-    def _fit_stacked(self, Ts, X, y, sample_weight, Xv, splits, scorer):
-        """All (T, fold) candidates as stacked models, scored on their test folds."""
+    def _fit_stacked(self, Ts, y, data, splits, scorer):
+        """All (T, fold) candidates as stacked models, scored on their test folds; ``data`` is
+        what ``_check_fit_data`` returned for the whole of X, y."""
         y = np.asarray(y)
         estimators = [self._estimator(T) for T in Ts for _ in splits]
         trains = [train for _ in Ts for train, _ in splits]
-        members = fit_stacked(
-            estimators, X, y, trains, sample_weight=sample_weight, max_models=self.max_models
-        )
+        members = fit_validated(estimators, *data, trains, max_models=self.max_models)
+        Xv = data[0]
         scores = np.empty((len(Ts), len(splits)))
         fit_times, score_times = np.empty_like(scores), np.empty_like(scores)
         for c, member in enumerate(members):

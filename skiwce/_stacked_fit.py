@@ -164,10 +164,17 @@ def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=
     members : list of StackMember
         The fitted models, in the order of ``estimators``.
     """
+    data = estimators[0]._check_fit_data(X, y, sample_weight)
+    return fit_validated(estimators, *data, train_sets, max_models=max_models)
+
+
+def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=64):
+    """:func:`fit_stacked` on data already validated by ``IWCEClassifier._check_fit_data``
+    (float32 X, encoded y, the classes, sample weights), e.g. by a caller that needs them too;
+    the estimators' parameters are validated."""
     template = estimators[0]
     template._validate_params()
     params = _shared_params(estimators)
-    Xv, y_enc, classes, sw = template._check_fit_data(X, y, sample_weight)
     n_classes = len(classes)
     for rows in train_sets:
         if len(np.unique(y_enc[rows])) < n_classes:
