@@ -1040,39 +1040,53 @@ def _print_plain_off_terminal(text):
     print(text)
 
 
-class EpochProgressBar(Callback):
-    """A tqdm bar over the epochs of a fit, with the last loss, alpha and validation score.
+class EpochBar:
+    """A tqdm bar over epochs (on standard error), with the last epoch's scores.
 
     tqdm's ``auto`` bar: a widget in notebooks; on a stream that is not a terminal (a log file)
-    no bar is drawn and one line is written when training ends.
+    no bar is drawn and ``close`` writes one line, ``"<desc>: <epochs> epochs; k=v, ..."``.
     """
 
-    def on_train_begin(self, net, **kwargs):
-        total = max(int(net.max_epochs) - len(net.history), 0) or None
-        self.bar_ = tqdm(
+    def __init__(self, total, desc):
+        self.desc = desc
+        self.last = {}
+        self.bar = tqdm(
             total=total,
-            desc=f"fit {type(net.module_).__name__}",
+            desc=desc,
             unit="epoch",
             file=sys.stderr,
             disable=None,  # tqdm's choice: no bar off a terminal, a widget in notebooks
         )
-        self._plain = bool(self.bar_.disable)
+        self.plain = bool(self.bar.disable)
+
+    def update(self, scores):
+        self.last = {k: f"{v:.4g}" for k, v in scores.items()}
+        self.bar.set_postfix(self.last, refresh=False)
+        self.bar.update()
+
+    def close(self, epochs):
+        self.bar.close()
+        if self.plain:
+            done = ", ".join(f"{k}={v}" for k, v in self.last.items())
+            print(f"{self.desc}: {epochs} epochs; {done}", file=sys.stderr)
+
+
+class EpochProgressBar(Callback):
+    """:class:`EpochBar` over the epochs of a skorch fit, with the last loss, alpha and
+    validation score."""
+
+    def on_train_begin(self, net, **kwargs):
+        total = max(int(net.max_epochs) - len(net.history), 0) or None
+        self.bar_ = EpochBar(total, f"fit {type(net.module_).__name__}")
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        postfix = {k: f"{row[k]:.4g}" for k in ("train_loss", "valid_bacc", "alpha") if k in row}
-        self.bar_.set_postfix(postfix, refresh=False)
-        self.bar_.update()
-        self._last = postfix
+        self.bar_.update({k: row[k] for k in ("train_loss", "valid_bacc", "alpha") if k in row})
 
     def on_train_end(self, net, **kwargs):
         bar, self.bar_ = getattr(self, "bar_", None), None  # a fitted model pickles no stream
         if bar is not None:
-            bar.close()
-        if getattr(self, "_plain", False):
-            done = ", ".join(f"{k}={v}" for k, v in getattr(self, "_last", {}).items())
-            name = type(net.module_).__name__
-            print(f"fit {name}: {len(net.history)} epochs; {done}", file=sys.stderr)
+            bar.close(len(net.history))
 
 
 class _EarlyStoppingAtTarget(EarlyStopping):

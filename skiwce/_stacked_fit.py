@@ -8,7 +8,6 @@ fitted IWCEClassifier would.
 """
 
 import copy
-import sys
 import time
 import warnings
 
@@ -19,9 +18,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from torch import nn
-from tqdm.auto import tqdm
 
 from ._classifier import (
+    EpochBar,
     IWCEClassifier,
     _as_float32,
     _check_device,
@@ -368,31 +367,18 @@ class StackMember(_LogitPredictionsMixin, ClassifierMixin, BaseEstimator):
 
 
 class _EpochBar:
-    """verbose=1: one tqdm bar over the epochs of a stack; off a terminal (a log file) no bar
-    but one closing line, as IWCEClassifier's bar."""
+    """verbose=1: one :class:`EpochBar` over the epochs of a stack (nothing otherwise)."""
 
     def __init__(self, n_epochs, n_models, verbose):
-        self.bar = None
-        self.desc = f"fit {n_models} stacked models"
-        self.last = None
-        if verbose == 1:
-            self.bar = tqdm(
-                total=n_epochs, desc=self.desc, unit="epoch", file=sys.stderr, disable=None
-            )
+        self.bar = EpochBar(n_epochs, f"fit {n_models} stacked models") if verbose == 1 else None
+        self.epochs = 0
 
     def update(self, epoch, histories):
-        if self.bar is None:
-            return
-        losses = [h[-1]["train_loss"] for h in histories if h]
-        self.last = (epoch + 1, f"{np.mean(losses):.4g}")
-        self.bar.set_postfix({"mean train_loss": self.last[1]}, refresh=False)
-        self.bar.update()
+        if self.bar is not None:
+            losses = [h[-1]["train_loss"] for h in histories if h]
+            self.bar.update({"mean train_loss": np.mean(losses)})
+            self.epochs = epoch + 1
 
     def close(self):
-        if self.bar is None:
-            return
-        plain = bool(self.bar.disable)
-        self.bar.close()
-        if plain and self.last is not None:
-            epochs, loss = self.last
-            print(f"{self.desc}: {epochs} epochs; mean train_loss={loss}", file=sys.stderr)
+        if self.bar is not None:
+            self.bar.close(self.epochs)
