@@ -1,7 +1,5 @@
 """IWCEClassifier: a scikit-learn estimator that builds and owns a skorch net."""
 
-import copy
-import inspect
 import re
 import sys
 import warnings
@@ -12,8 +10,6 @@ import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -23,48 +19,24 @@ from skorch.helper import predefined_split
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._names import OPTIMIZER_NAMES
-from ._net import BATCHINGS, PRECISIONS, IWCENet
-from ._torch_utils import FUSED_DEVICES, resolve_n_threads, seeded, torch_threads
-from .callbacks import IncrementalClassWeights
-from .functional import (
-    SCHEDULES,
-    WEIGHT_STRATEGIES,
-    check_class_weight,
-    class_counts,
-    resolve_switch_epoch,
+from ._fit_spec import (
+    CRITERIA,
+    OPTIMIZERS,
+    fit_seeds,
+    fit_spec,
+    input_stats,
+    split_rows,
+    standardize_inputs,
+    validation_fraction,
 )
-from .losses import FocalLoss, IWCELoss, LDAMLoss, LogitAdjustedLoss
-from .models import AUTO_MODULES, MODULE_NDIMS, MODULES, size_kwargs
+from ._net import BATCHINGS, PRECISIONS, IWCENet
+from ._torch_utils import resolve_n_threads, seeded, torch_threads
+from .callbacks import IncrementalClassWeights
+from .functional import SCHEDULES, WEIGHT_STRATEGIES, class_counts
+from .models import MODULES
 
 __all__ = ["IWCEClassifier"]
 
-OPTIMIZERS = dict(
-    zip(
-        OPTIMIZER_NAMES,
-        (
-            torch.optim.Adam,
-            torch.optim.AdamW,
-            torch.optim.SGD,
-            torch.optim.Adagrad,
-            torch.optim.RMSprop,
-        ),
-        strict=True,
-    )
-)
-CRITERIA = {
-    "iwce": IWCELoss,
-    "focal": FocalLoss,
-    "ldam": LDAMLoss,
-    "logit_adjusted": LogitAdjustedLoss,
-}
-# Optimizers whose ``fused=True`` implementation runs on CPU and CUDA in every torch version
-# that has it (fused Adagrad, for one, is CPU-only in some).
-_FUSED_OPTIMIZERS = {
-    opt
-    for opt in (torch.optim.Adam, torch.optim.AdamW)
-    if "fused" in inspect.signature(opt).parameters
-}
 # Nested parameters set as ``<prefix>__<name>`` land in these dict parameters.
 _ROUTED = {
     "module": "module_params",
@@ -498,74 +470,6 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
     # -- building blocks ----------------------------------------------------------------------
 
-    def _module(self, input_shape, n_classes):
-        """The network class (or instance) and its keyword arguments."""
-        module, params = self.module, dict(self.module_params or {})
-        if isinstance(module, str):
-            name = module
-            if module == "auto":
-                name = AUTO_MODULES.get(len(input_shape) + 1)
-                if name is None:
-                    raise ValueError(
-                        'module="auto" handles X of 2, 3 or 4 dimensions; got '
-                        f"{len(input_shape) + 1}. Pass a module."
-                    )
-            ndim = len(input_shape) + 1
-            if ndim not in MODULE_NDIMS[name]:
-                raise ValueError(
-                    f"module={name!r} takes X of {' or '.join(map(str, MODULE_NDIMS[name]))} "
-                    f"dimensions; got X of {ndim}."
-                )
-            module = MODULES[name]
-        if isinstance(module, nn.Module):
-            if params:
-                raise ValueError("module_params cannot be used with a module instance.")
-            return copy.deepcopy(module), {}
-        if not (isinstance(module, type) and issubclass(module, nn.Module)):
-            raise ValueError(
-                f"module must be one of {['auto', *MODULES]}, a torch.nn.Module subclass or an "
-                f"instance of one; got {module!r}."
-            )
-        _check_routed("module", module, params)
-        return module, {**size_kwargs(module, input_shape, n_classes), **params}
-
-    def _criterion(self, counts):
-        crit = CRITERIA[self.criterion] if isinstance(self.criterion, str) else self.criterion
-        if not (isinstance(crit, type) and issubclass(crit, nn.Module)):
-            raise ValueError(
-                f"criterion must be one of {sorted(CRITERIA)} or a loss class; got "
-                f"{self.criterion!r}."
-            )
-        params = dict(self.criterion_params or {})
-        _check_routed("criterion", crit, params)
-        if "class_counts" in inspect.signature(crit).parameters:
-            params.setdefault("class_counts", np.maximum(counts, 1))
-        return crit, params
-
-    def _optimizer(self):
-        """The optimizer class and its keyword arguments.
-
-        PyTorch's fused implementation (one kernel for all parameters) is used where the
-        optimizer offers it and the user chose neither ``fused`` nor ``foreach``: the same update
-        rule with far less per-step overhead, which dominates small networks.
-        """
-        opt = OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str) else self.optimizer
-        if not (isinstance(opt, type) and issubclass(opt, torch.optim.Optimizer)):
-            raise ValueError(
-                f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer class; "
-                f"got {self.optimizer!r}."
-            )
-        params = dict(self.optimizer_params or {})
-        # skorch itself takes ``param_groups`` (per-parameter-group settings).
-        _check_routed("optimizer", opt, params, set_by_net=("params",), also=("param_groups",))
-        if (
-            opt in _FUSED_OPTIMIZERS
-            and not {"fused", "foreach"} & params.keys()
-            and torch.device(self.device).type in FUSED_DEVICES
-        ):
-            params["fused"] = True
-        return opt, params
-
     def _callbacks(self, cost, n_classes, has_valid):
         callbacks = []
         if self.class_weight is not None:
@@ -675,27 +579,26 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     def _train_new(self, X, y, sample_weight, *, epochs=None, classes=None):
         """Build a network and train it (``epochs`` epochs; None: ``max_epochs``)."""
         X, y, classes, sample_weight = self._check_fit_data(X, y, sample_weight, classes)
-        n_classes = len(classes)
-        cost = check_class_weight(self.class_weight, classes)
-        if self.switch_epoch is not None:
-            resolve_switch_epoch(self.switch_epoch, self.max_epochs)  # within the run
-        _check_device(self.device)
-        module, module_kwargs = self._module(X.shape[1:], n_classes)
-        optimizer, optimizer_kwargs = self._optimizer()
-        n_threads = self._n_threads(module, module_kwargs, X.shape[1:])
+        spec = fit_spec(self.get_params(deep=False), X.shape[1:], classes)
+        n_classes = spec.n_classes
+        n_threads = self._n_threads(spec)
 
-        rng = check_random_state(self.random_state)
-        torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
+        torch_seed, shuffle_seed, split_seed = fit_seeds(self.random_state)
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
         stats = input_stats(X_train) if self.standardize else None
         _standardize_split(X_train, valid, stats)
         counts = class_counts(y_train, n_classes, sample_weight=sw_train)
-        criterion, criterion_kwargs = self._criterion(counts)
         net = self._build_net(
-            module=(module, module_kwargs),
-            criterion=(criterion, criterion_kwargs),
-            optimizer=(optimizer, optimizer_kwargs),
-            callbacks=self._callbacks(cost, n_classes, valid is not None),
+            # (a user's instance is copied: their module is never trained)
+            module=(
+                spec.build_module()
+                if isinstance(spec.module, nn.Module)
+                else spec.module,
+                spec.module_kwargs,
+            ),
+            criterion=spec.criterion_for(counts),
+            optimizer=(spec.optimizer, spec.optimizer_kwargs),
+            callbacks=self._callbacks(spec.cost, n_classes, valid is not None),
             n_classes=n_classes,
             valid=valid,
             n_train=len(y_train),
@@ -733,8 +636,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         net = self.net_
         # Seeds of this continuation: from random_state and the epochs done, so that the calls
         # of one run differ from each other and a run repeats exactly.
-        rng = check_random_state(self.random_state)
-        base = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
+        base = fit_seeds(self.random_state)
         torch_seed, _, split_seed = ((s + 7919 * len(net.history)) % (2**31 - 1) for s in base)
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
         _standardize_split(X_train, valid, self._input_stats())
@@ -757,13 +659,13 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         self._warn_if_diverged_or_interrupted()
         return self
 
-    def _n_threads(self, module, module_kwargs, sample_shape):
+    def _n_threads(self, spec):
         """The thread count of the fit: ``n_threads``, with ``"auto"`` resolved (see there)."""
         if self.n_threads != "auto" or torch.device(self.device).type != "cpu":
-            return resolve_n_threads(self.n_threads, self.device, None, sample_shape, 0)
+            return resolve_n_threads(self.n_threads, self.device, None, spec.sample_shape, 0)
         with torch.random.fork_rng(devices=[]):  # building a network draws random weights
-            instance = module if isinstance(module, nn.Module) else module(**module_kwargs)
-        return resolve_n_threads("auto", self.device, instance, sample_shape, self.batch_size)
+            instance = spec.build_module()
+        return resolve_n_threads("auto", self.device, instance, spec.sample_shape, self.batch_size)
 
     def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True):
         """Validated inputs: X as a float32 copy, y encoded as int64 indices into ``classes``
@@ -800,14 +702,10 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
         Sample weights are rescaled to mean 1 on each part.
         """
-        fraction = self.validation_fraction
-        if self.early_stopping and fraction is None:
-            fraction = 0.1
-        if fraction is None:
+        fraction = validation_fraction(self.get_params(deep=False))
+        idx_train, idx_valid = split_rows(y, fraction, seed)
+        if idx_valid is None:
             return (X, y, _mean_one(sample_weight)), None
-        idx_train, idx_valid = train_test_split(
-            np.arange(len(y)), test_size=fraction, stratify=y, random_state=seed
-        )
         valid_X = self._net_input(X[idx_valid], _mean_one_valid(_take(sample_weight, idx_valid)))
         train = (X[idx_train], y[idx_train], _mean_one(_take(sample_weight, idx_train)))
         return train, Dataset(valid_X, y[idx_valid])
@@ -916,29 +814,6 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         return self._adjust_logits(logits.detach().numpy().astype(np.float64))
 
 
-def _check_routed(prefix, cls, params, set_by_net=(), also=()):
-    """Raise a ValueError naming the valid keywords if ``params`` has one ``cls`` does not take.
-
-    A class whose ``__init__`` takes ``**kwargs`` accepts any name; ``also`` are names skorch
-    takes itself.
-    """
-    signature = inspect.signature(cls)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
-        return
-    valid = [
-        name
-        for name, p in signature.parameters.items()
-        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        and name not in set_by_net
-    ] + list(also)
-    unknown = [name for name in params if name not in valid]
-    if unknown:
-        raise ValueError(
-            f"{[f'{prefix}__{name}' for name in unknown]} (in {prefix}_params): "
-            f"{cls.__name__} takes no such keyword; valid ones are {valid}."
-        )
-
-
 def _as_float32(X):
     """A C-contiguous float32 copy of X; values beyond float32's range are an error."""
     with np.errstate(over="ignore"):
@@ -951,32 +826,6 @@ def _as_float32(X):
     return X32
 
 
-def input_stats(X):
-    """Mean and standard deviation of float32 inputs, per feature for rows and per channel
-    (axis 1, over the samples and positions) for series and images, as float32 arrays; a zero
-    deviation becomes 1 (the feature or channel is only centred)."""
-    axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
-    mean = X.mean(axis=axes, dtype=np.float64)
-    std = X.std(axis=axes, dtype=np.float64)
-    std[~(std > 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1))] = 1.0
-    return mean.astype(np.float32), std.astype(np.float32)
-
-
-def _broadcast(stat, ndim):
-    return stat if ndim == 2 else stat.reshape(1, -1, *([1] * (ndim - 2)))
-
-
-def standardize_inputs(X, stats):
-    """``(X - mean) / scale`` in place on ``X`` (a float32 array the caller owns); returns X.
-    ``stats=None`` leaves X."""
-    if stats is None:
-        return X
-    mean, scale = stats
-    X -= _broadcast(mean, X.ndim)
-    X /= _broadcast(scale, X.ndim)
-    return X
-
-
 def _standardize_split(X_train, valid, stats):
     """Standardise the training inputs and the validation Dataset's, in place (both are the
     fit's own copies)."""
@@ -986,17 +835,6 @@ def _standardize_split(X_train, valid, stats):
     if valid is not None:
         X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
         standardize_inputs(X_valid, stats)
-
-
-def _check_device(device):
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device must be a torch device such as 'cpu' or 'cuda'; got {device!r}."
-        ) from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={str(device)!r} but CUDA is not available on this machine.")
 
 
 def _mean_one(sample_weight):

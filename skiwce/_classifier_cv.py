@@ -1,19 +1,28 @@
 """IWCEClassifierCV: a search over T whose candidates train as one stacked model."""
 
 import copy
+import inspect
 import time
-from numbers import Integral
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed
+from scipy.sparse import issparse
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import IWCEClassifier, _RoutedParamsMixin
-from ._stacked_fit import fit_validated, why_not_stacked
+from ._fit_spec import why_not_stacked
+from ._stacked_fit import _as_history, fit_validated, stack_spec
+
+#: The keys of every epoch row of ``histories_``, whichever engine trained the candidate.
+HISTORY_KEYS = ("epoch", "train_loss", "alpha", "class_weight", "valid_bacc")
 
 __all__ = ["IWCEClassifierCV"]
 
@@ -34,18 +43,26 @@ class IWCEClassifierCV(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
     are trained as one stacked model (parameters stacked along a leading axis, one batched
     computation and one optimizer step for all of them, each model with its own rows, batch
     order, class-weight schedule, dropout and early stopping), which on a CPU costs far less
-    than training them one by one. Each candidate is the network ``IWCEClassifier(T=T,
-    random_state=random_state, ...)`` would train on its fold: the same initial weights and
-    batches, and, without dropout, the same result up to float rounding (tested against
-    ``GridSearchCV``).
+    than training them one by one.
 
-    The stacked engine covers the IWCE loss (``criterion="iwce"``) with every weight strategy
-    and schedule, sample weights, validation scores and early stopping, the optimizers Adam,
-    AdamW and SGD, and every network (a fast stacked form for
-    :class:`~skiwce.models.MLP`, :class:`~skiwce.models.CNN1D` and
-    :class:`~skiwce.models.HARNet`, ``torch.vmap`` for the others). Other settings (another
-    loss or optimizer, callbacks, ``compile``, bf16) are trained one candidate after the other
-    with ``engine="auto"``, as ``GridSearchCV`` would; ``engine_`` says which ran.
+    What "the same search as ``GridSearchCV(IWCEClassifier(...), {"T": Ts})``" means, exactly:
+    each stacked candidate is the network ``IWCEClassifier(T=T, random_state=random_state,
+    ...)`` would train on its fold: the same initial weights, rows, batches, class weights,
+    validation split, input standardisation and learning rates; without dropout its training
+    losses equal the single fit's up to float32 rounding (1e-4 relative, tested for every
+    option in ``tests/test_classifier_cv.py``), so scores agree but for a rare prediction
+    that rounding flips. With dropout the masks differ (same rate, other random draws). With
+    ``sample_weight``, candidates are scored with the test fold's weights as ``GridSearchCV``
+    does. The stacked engine covers the IWCE loss (``criterion="iwce"``) with every weight
+    strategy and schedule, sample weights, validation scores and early stopping, frozen
+    parameters (``requires_grad=False``), the optimizers Adam, AdamW, SGD and Adagrad, one
+    skorch ``LRScheduler`` stepped per epoch that changes only the learning rate, and every
+    network that has a stacked form (:class:`~skiwce.models.MLP`,
+    :class:`~skiwce.models.CNN1D`, :class:`~skiwce.models.HARNet`) or that ``torch.vmap`` runs
+    (ResNet-18; checked on two copies before training). Everything else (another loss or
+    optimizer, other callbacks, schedulers that cycle momentum, ``compile``, bf16, recurrent
+    networks, folds without every class) trains one candidate after the other with
+    ``engine="auto"``, exactly as ``GridSearchCV`` would; ``engine_`` says which ran.
 
     Parameters
     ----------
@@ -58,15 +75,32 @@ class IWCEClassifierCV(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         The temperatures to try, each ``> 0`` (``inf`` allowed).
     cv : int, cross-validation generator or iterable, default=5
         As in ``GridSearchCV``: an int is ``StratifiedKFold(cv)``.
-    scoring : str, callable or None, default="balanced_accuracy"
-        How a candidate is scored on its test fold; None is the estimator's ``score``
-        (accuracy). Also what :meth:`score` returns.
-    refit : bool, default=True
+    scoring : str, callable, list, tuple, set, dict or None, default="balanced_accuracy"
+        How a candidate is scored on its test fold, as in ``GridSearchCV``: one metric (a
+        name, a scorer; None is the estimator's ``score``, accuracy), or several (a list of
+        names, or a dict of name to name or scorer), each giving ``mean_test_<name>`` and its
+        companions in ``cv_results_``. With one metric the keys end in ``_score``.
+    refit : bool or str, default=True
         Refit an :class:`IWCEClassifier` with the best T on all the data (``best_estimator_``),
-        which the prediction methods use.
+        which the prediction methods and :meth:`score` use. With several metrics, the name of
+        the one that chooses T (or False: no choice, no ``best_*`` attributes).
+    error_score : "raise" or float, default=np.nan
+        The score of a candidate whose fit or scoring fails, as in ``GridSearchCV``: failures
+        are warned about (``FitFailedWarning``) and the search goes on; "raise" raises the
+        first. If the stacked training itself fails, the candidates are trained one by one so
+        that only the failing ones get this score. If every fit fails, the search raises.
+    return_train_score : bool, default=False
+        Also score each candidate on its training rows (``split<i>_train_score``,
+        ``mean_train_score``, ``std_train_score``).
+    n_jobs : int or None, default=None
+        Fits at once (joblib) where candidates are trained apart: the one-by-one fits, and the
+        stacks when there are several (``max_models`` smaller than the candidates). None is 1.
     max_models : int, default=64
         At most this many candidates train in one stack; more are trained in chunks of that
-        size, one after the other (memory grows with the stack).
+        size, one after the other (memory grows with the stack). Fewer, with a
+        ``ResourceWarning``, when the estimate of one model's training memory (parameters,
+        gradients, optimizer state and one batch's activations) times ``max_models`` exceeds
+        half the free memory (the device's on CUDA): a stack of 25 ResNet-18 takes several GB.
     engine : {"auto", "stacked", "sequential"}, default="auto"
         ``"stacked"`` trains the candidates as one model and is an error for settings it does
         not cover; ``"sequential"`` fits one :class:`IWCEClassifier` per candidate;
@@ -100,14 +134,21 @@ channels_last, compile, device, n_threads, random_state, verbose
         In ``GridSearchCV``'s layout (``pandas.DataFrame(cv_results_)`` works): ``params``,
         ``param_T``, ``split<i>_test_score``, ``mean_test_score``, ``std_test_score``,
         ``rank_test_score``, ``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
-        ``std_score_time``. A stack's training time is shared equally by its candidates.
+        ``std_score_time`` (``_<name>`` instead of ``_score`` for each of several metrics;
+        the ``_train_`` keys with ``return_train_score``). A stack's training time is shared
+        equally by its candidates.
     best_estimator_ : IWCEClassifier
         The refitted model (with ``refit=True``).
     refit_time_ : float
         Seconds the refit took.
-    histories_ : list of list of dict
+    histories_ : list of skorch History
         Per candidate (in the order of ``cv_results_``'s rows, then folds), its epochs'
-        ``train_loss``, ``alpha`` and ``valid_bacc``.
+        ``epoch``, ``train_loss``, ``alpha``, ``class_weight`` and ``valid_bacc`` (the keys
+        the fit recorded), whichever engine trained it; empty for a failed fit.
+    multimetric_ : bool
+        Whether several metrics were scored.
+    scorer_ : callable or dict
+        The scorer, or the scorers by name.
     engine_ : {"stacked", "sequential"}
         How the candidates were trained.
     n_splits_ : int
@@ -142,8 +183,11 @@ channels_last, compile, device, n_threads, random_state, verbose
         },
         "Ts": ["array-like"],
         "cv": ["cv_object"],
-        "scoring": [str, callable, None],
-        "refit": ["boolean"],
+        "scoring": [str, callable, list, tuple, set, dict, None],
+        "refit": ["boolean", str],
+        "error_score": [StrOptions({"raise"}), Real],
+        "return_train_score": ["boolean"],
+        "n_jobs": [Integral, None],
         "max_models": [Interval(Integral, 1, None, closed="left")],
         "engine": [StrOptions({"auto", "stacked", "sequential"})],
     }
@@ -157,6 +201,9 @@ channels_last, compile, device, n_threads, random_state, verbose
         cv=5,
         scoring="balanced_accuracy",
         refit=True,
+        error_score=np.nan,
+        return_train_score=False,
+        n_jobs=None,
         max_models=64,
         engine="auto",
         schedule="exponential",
@@ -192,6 +239,9 @@ channels_last, compile, device, n_threads, random_state, verbose
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.error_score = error_score
+        self.return_train_score = return_train_score
+        self.n_jobs = n_jobs
         self.max_models = max_models
         self.engine = engine
         self.schedule = schedule
@@ -257,8 +307,10 @@ channels_last, compile, device, n_threads, random_state, verbose
         y : array-like of shape (n_samples,)
             Class labels of any type.
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights, for the candidates' training rows and the refit (not for the
-            scores), as in :meth:`IWCEClassifier.fit`.
+            Per-sample weights, for the candidates' training rows and the refit, as in
+            :meth:`IWCEClassifier.fit`, and for their scores on the test folds where the
+            scorer takes ``sample_weight`` (as ``GridSearchCV`` passes them; a scorer that
+            does not take them is warned about and scores unweighted).
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group-aware ``cv`` splitter.
 
@@ -270,94 +322,256 @@ channels_last, compile, device, n_threads, random_state, verbose
         template = self._estimator(Ts[0])
         template._validate_params()
         data = template._check_fit_data(X, y, sample_weight)
-        Xv, y_enc, classes, _ = data
+        Xv, y_enc, classes, sw = data
         self.n_features_in_ = template.n_features_in_
         if hasattr(template, "feature_names_in_"):
             self.feature_names_in_ = template.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_  # a refit on an array forgets the earlier names
         self.classes_ = classes
+        scorers, refit_metric = self._scorers(template)
+        score_weight = None
+        if sw is not None:
+            score_weight = sw.astype(np.float64)
+            scoring_scorers = _weighted_where_accepted(scorers)
+        else:
+            scoring_scorers = scorers
         cv = check_cv(self.cv, y_enc, classifier=True)
         splits = [
             (np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64))
             for tr, te in cv.split(Xv, y_enc, groups)
         ]
         self.n_splits_ = len(splits)
-        scorer = check_scoring(template, scoring=self.scoring)
 
-        reason = why_not_stacked(template)
-        if reason is None and any(len(np.unique(y_enc[tr])) < len(classes) for tr, _ in splits):
-            reason = "folds whose training rows lack a class"
-        if self.engine == "stacked" and reason:
-            raise ValueError(f"engine='stacked' cannot train {reason}; use engine='auto'.")
+        spec, reason = None, None
+        if self.engine != "sequential":
+            spec = stack_spec(template, Xv.shape[1:], classes)
+            reason = why_not_stacked(spec)
+            if reason is None and any(
+                len(np.unique(y_enc[tr])) < len(classes) for tr, _ in splits
+            ):
+                reason = "folds whose training rows lack a class"
+            if self.engine == "stacked" and reason:
+                raise ValueError(f"engine='stacked' cannot train {reason}; use engine='auto'.")
         engine = "sequential" if self.engine == "sequential" or reason else "stacked"
+        y_arr = np.asarray(y)
         if engine == "stacked":
-            scores, fit_times, score_times, histories = self._fit_stacked(
-                Ts, y, data, splits, scorer
+            try:
+                outcome = self._fit_stacked(
+                    Ts, y_arr, data, splits, scoring_scorers, score_weight, spec
+                )
+            except Exception as exc:
+                if self.error_score == "raise":
+                    raise
+                warnings.warn(
+                    f"The stacked training failed ({type(exc).__name__}: {exc}); training the "
+                    "candidates one by one, each failure scored error_score.",
+                    FitFailedWarning,
+                    stacklevel=2,
+                )
+                engine = "sequential"
+        if engine == "sequential":
+            outcome = self._fit_sequential(
+                Ts, X, y, sample_weight, splits, scoring_scorers, score_weight
             )
-        else:
-            scores, fit_times, score_times, histories = self._fit_sequential(
-                Ts, X, y, sample_weight, splits, scorer
-            )
+        test, train, fit_times, score_times, histories, failures = outcome
+        self._warn_about_failures(failures, len(Ts) * len(splits))
         self.engine_ = engine
         self.histories_ = histories
-        self.cv_results_ = self._results(Ts, scores, fit_times, score_times)
-        self.best_index_ = int(np.nanargmax(self.cv_results_["mean_test_score"]))
-        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
-        self.T_ = Ts[self.best_index_]
-        self.best_params_ = {"T": self.T_}
+        self.multimetric_ = refit_metric is not None and set(scorers) != {"score"}
+        self.scorer_ = scorers if self.multimetric_ else scorers["score"]
+        self.cv_results_ = self._results(Ts, test, train, fit_times, score_times)
+        key = refit_metric if self.multimetric_ else "score"
+        if key is not None:
+            mean = self.cv_results_[f"mean_test_{key}"]
+            if np.all(np.isnan(mean)):
+                first = f" The first failure: {failures[0]}" if failures else ""
+                raise ValueError(
+                    "Every candidate's mean test score is NaN: every T failed on some fold "
+                    f"(see cv_results_).{first}"
+                )
+            self.best_index_ = int(np.nanargmax(mean))
+            self.best_score_ = float(mean[self.best_index_])
+            self.T_ = Ts[self.best_index_]
+            self.best_params_ = {"T": self.T_}
         if self.refit:
             start = time.perf_counter()
             self.best_estimator_ = self._estimator(self.T_).fit(X, y, sample_weight=sample_weight)
             self.refit_time_ = time.perf_counter() - start
         return self
 
-    def _fit_sequential(self, Ts, X, y, sample_weight, splits, scorer):
-        """One IWCEClassifier fit per candidate, as GridSearchCV does."""
-        X = np.asarray(X) if not hasattr(X, "iloc") else X
-        scores = np.empty((len(Ts), len(splits)))
-        fit_times, score_times = np.empty_like(scores), np.empty_like(scores)
-        histories = []
-        for i, T in enumerate(Ts):
-            for j, (train, test) in enumerate(splits):
-                est = clone(self._estimator(T))
-                sw = None if sample_weight is None else np.asarray(sample_weight)[train]
-                start = time.perf_counter()
-                est.fit(_rows(X, train), _rows(y, train), sample_weight=sw)
-                fit_times[i, j] = time.perf_counter() - start
-                start = time.perf_counter()
-                scores[i, j] = scorer(est, _rows(X, test), _rows(y, test))
-                score_times[i, j] = time.perf_counter() - start
-                histories.append(
-                    [
-                        {
-                            k: row[k]
-                            for k in ("epoch", "train_loss", "alpha", "valid_bacc")
-                            if k in row
-                        }
-                        for row in est.net_.history
-                    ]
+    def _scorers(self, template):
+        """The scorers by name (``{"score": scorer}`` for one metric) and the metric that
+        chooses T (None: ``refit=False`` with several metrics)."""
+        scoring = self.scoring
+        if scoring is None or isinstance(scoring, str) or callable(scoring):
+            return {"score": check_scoring(template, scoring=scoring)}, "score"
+        if isinstance(scoring, dict):
+            named = dict(scoring)
+        elif isinstance(scoring, (list, tuple, set)):
+            if not all(isinstance(name, str) for name in scoring):
+                raise ValueError(
+                    f"scoring as a list must hold metric names (str); got {scoring!r}."
                 )
-        return scores, fit_times, score_times, histories
+            named = {name: name for name in scoring}
+        else:
+            raise ValueError(
+                f"scoring must be a str, a callable, a list of names, a dict or None; got "
+                f"{scoring!r}."
+            )
+        if not named:
+            raise ValueError("scoring is an empty list or dict; give at least one metric.")
+        scorers = {name: check_scoring(template, scoring=s) for name, s in named.items()}
+        if self.refit is True or (isinstance(self.refit, str) and self.refit not in scorers):
+            raise ValueError(
+                f"With several metrics in scoring, refit must name the one that chooses T "
+                f"(one of {sorted(scorers)}) or be False; got refit={self.refit!r}."
+            )
+        return scorers, (self.refit if isinstance(self.refit, str) else None)
 
-    def _fit_stacked(self, Ts, y, data, splits, scorer):
+    def _score_all(self, scorers, est, X, y, sample_weight):
+        """Every metric of a fitted candidate, ``error_score`` for a metric that raises, and
+        the first such error (a string, or None)."""
+        out, error = {}, None
+        for name, scorer in scorers.items():
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+            try:
+                out[name] = float(scorer(est, X, y, **kwargs))
+            except Exception as exc:
+                if self.error_score == "raise":
+                    raise
+                out[name] = float(self.error_score)
+                error = error or f"scoring {name!r} failed: {type(exc).__name__}: {exc}"
+        return out, error
+
+    def _fit_sequential(self, Ts, X, y, sample_weight, splits, scorers, score_weight):
+        """One IWCEClassifier fit per candidate, as GridSearchCV does (``n_jobs`` of them at
+        once)."""
+        X = np.asarray(X) if not (hasattr(X, "iloc") or issparse(X)) else X
+        sw = None if sample_weight is None else np.asarray(sample_weight)
+        tasks = [(T, train, test) for T in Ts for train, test in splits]
+        outputs = Parallel(n_jobs=self.n_jobs)(
+            delayed(self._fit_one)(T, X, y, sw, score_weight, train, test, scorers)
+            for T, train, test in tasks
+        )
+        return self._collect(Ts, splits, outputs)
+
+    def _fit_one(self, T, X, y, sw, score_weight, train, test, scorers):
+        """Fit and score one candidate; a failed fit scores ``error_score`` (or raises)."""
+        est = clone(self._estimator(T))
+        start = time.perf_counter()
+        try:
+            est.fit(
+                _rows(X, train), _rows(y, train), sample_weight=None if sw is None else sw[train]
+            )
+        except Exception as exc:
+            if self.error_score == "raise":
+                raise
+            failed = dict.fromkeys(scorers, float(self.error_score))
+            error = f"{type(exc).__name__}: {exc}"
+            return failed, failed, time.perf_counter() - start, 0.0, _as_history([]), error
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        test_w = None if score_weight is None else score_weight[test]
+        scores, error = self._score_all(scorers, est, _rows(X, test), _rows(y, test), test_w)
+        score_time = time.perf_counter() - start
+        train_scores = None
+        if self.return_train_score:
+            train_w = None if score_weight is None else score_weight[train]
+            train_scores, _ = self._score_all(
+                scorers, est, _rows(X, train), _rows(y, train), train_w
+            )
+        history = _as_history(
+            [{k: row[k] for k in HISTORY_KEYS if k in row} for row in est.net_.history]
+        )
+        return scores, train_scores, fit_time, score_time, history, error
+
+    def _fit_stacked(self, Ts, y, data, splits, scorers, score_weight, spec):
         """All (T, fold) candidates as stacked models, scored on their test folds; ``data`` is
-        what ``_check_fit_data`` returned for the whole of X, y."""
-        y = np.asarray(y)
-        estimators = [self._estimator(T) for T in Ts for _ in splits]
-        trains = [train for _ in Ts for train, _ in splits]
-        members = fit_validated(estimators, *data, trains, max_models=self.max_models)
+        what ``_check_fit_data`` returned for the whole of X, y. With ``n_jobs``, the chunks of
+        ``max_models`` candidates train in parallel."""
+        template = self._estimator(Ts[0])
         Xv = data[0]
-        scores = np.empty((len(Ts), len(splits)))
-        fit_times, score_times = np.empty_like(scores), np.empty_like(scores)
+        cands = [(T, train) for T in Ts for train, _ in splits]
+        chunks = [cands[i : i + self.max_models] for i in range(0, len(cands), self.max_models)]
+        if len(chunks) > 1 and self.n_jobs not in (None, 1):
+            parts = Parallel(n_jobs=self.n_jobs)(
+                delayed(fit_validated)(
+                    template,
+                    *data,
+                    [train for _, train in chunk],
+                    Ts=[T for T, _ in chunk],
+                    random_states=[self.random_state] * len(chunk),
+                    max_models=self.max_models,
+                    spec=spec,
+                )
+                for chunk in chunks
+            )
+            members = [m for part in parts for m in part]
+        else:
+            members = fit_validated(
+                template,
+                *data,
+                [train for _, train in cands],
+                Ts=[T for T, _ in cands],
+                random_states=[self.random_state] * len(cands),
+                max_models=self.max_models,
+                spec=spec,
+            )
+        outputs = []
         for c, member in enumerate(members):
-            i, j = divmod(c, len(splits))
-            test = splits[j][1]
+            train, test = splits[c % len(splits)]
             start = time.perf_counter()
-            scores[i, j] = scorer(member, Xv[test], y[test])
-            score_times[i, j] = time.perf_counter() - start
-            fit_times[i, j] = member.fit_time_
-        return scores, fit_times, score_times, [m.history_ for m in members]
+            test_w = None if score_weight is None else score_weight[test]
+            scores, error = self._score_all(scorers, member, Xv[test], y[test], test_w)
+            score_time = time.perf_counter() - start
+            train_scores = None
+            if self.return_train_score:
+                train_w = None if score_weight is None else score_weight[train]
+                train_scores, _ = self._score_all(scorers, member, Xv[train], y[train], train_w)
+            outputs.append(
+                (scores, train_scores, member.fit_time_, score_time, member.history_, error)
+            )
+        return self._collect(Ts, splits, outputs)
 
-    def _results(self, Ts, scores, fit_times, score_times):
+    @staticmethod
+    def _collect(Ts, splits, outputs):
+        """Per-candidate outputs as arrays (T, fold) per metric, and the failures."""
+        shape = (len(Ts), len(splits))
+        names = list(outputs[0][0])
+        test = {name: np.empty(shape) for name in names}
+        train = {name: np.empty(shape) for name in names} if outputs[0][1] is not None else None
+        fit_times, score_times = np.empty(shape), np.empty(shape)
+        histories, failures = [], []
+        for c, (scores, train_scores, fit_time, score_time, history, error) in enumerate(outputs):
+            i, j = divmod(c, len(splits))
+            for name in names:
+                test[name][i, j] = scores[name]
+                if train is not None:
+                    train[name][i, j] = (train_scores or scores)[name]
+            fit_times[i, j], score_times[i, j] = fit_time, score_time
+            histories.append(history)
+            if error is not None:
+                failures.append(f"T={Ts[i]}, fold {j}: {error}")
+        return test, train, fit_times, score_times, histories, failures
+
+    def _warn_about_failures(self, failures, n_fits):
+        if not failures:
+            return
+        if len(failures) == n_fits:
+            raise ValueError(
+                f"All the {n_fits} candidate fits (or their scorings) failed; the first error: "
+                f"{failures[0]}"
+            )
+        shown = "\n".join(failures[:5])
+        warnings.warn(
+            f"{len(failures)} of the {n_fits} candidate fits (or their scorings) failed and score "
+            f"error_score={self.error_score!r}:\n{shown}",
+            FitFailedWarning,
+            stacklevel=3,
+        )
+
+    def _results(self, Ts, test, train, fit_times, score_times):
         results = {
             "mean_fit_time": fit_times.mean(1),
             "std_fit_time": fit_times.std(1),
@@ -366,13 +580,18 @@ channels_last, compile, device, n_threads, random_state, verbose
             "param_T": np.ma.MaskedArray(np.asarray(Ts), mask=False),
             "params": [{"T": T} for T in Ts],
         }
-        for j in range(scores.shape[1]):
-            results[f"split{j}_test_score"] = scores[:, j]
-        mean = scores.mean(1)
-        results["mean_test_score"] = mean
-        results["std_test_score"] = scores.std(1)
-        filled = np.where(np.isnan(mean), -np.inf, mean)
-        results["rank_test_score"] = rankdata(-filled, method="min").astype(np.int32)
+        for name, scores in test.items():
+            parts = [("test", scores)] + ([("train", train[name])] if train is not None else [])
+            for kind, values in parts:
+                for j in range(values.shape[1]):
+                    results[f"split{j}_{kind}_{name}"] = values[:, j]
+                results[f"mean_{kind}_{name}"] = values.mean(1)
+                results[f"std_{kind}_{name}"] = values.std(1)
+                if kind == "test":
+                    mean = values.mean(1)
+                    filled = np.where(np.isnan(mean), -np.inf, mean)
+                    ranks = rankdata(-filled, method="min").astype(np.int32)
+                    results[f"rank_test_{name}"] = ranks
         return results
 
     # -- predict --------------------------------------------------------------------------
@@ -415,11 +634,51 @@ channels_last, compile, device, n_threads, random_state, verbose
         -------
         score : float
         """
-        scorer = check_scoring(self._best(), scoring=self.scoring)
+        best = self._best()
+        if self.multimetric_:
+            scorer = self.scorer_[self.refit]
+        else:
+            scorer = check_scoring(best, scoring=self.scoring)
         if sample_weight is not None:
             return scorer(self._best(), X, y, sample_weight=sample_weight)
         return scorer(self._best(), X, y)
 
 
+def _weighted_where_accepted(scorers):
+    """The scorers, those that do not take ``sample_weight`` wrapped to drop it (with a
+    warning, as GridSearchCV warns): they score unweighted."""
+    out, refusing = {}, []
+    for name, scorer in scorers.items():
+        if hasattr(scorer, "_accept_sample_weight"):
+            accept = scorer._accept_sample_weight()
+        elif hasattr(scorer, "_score_func"):
+            accept = "sample_weight" in inspect.signature(scorer._score_func).parameters
+        else:
+            accept = "sample_weight" in inspect.signature(scorer).parameters
+        out[name] = scorer if accept else _Unweighted(scorer)
+        if not accept:
+            refusing.append(name)
+    if refusing:
+        warnings.warn(
+            f"The scoring {refusing} does not take sample_weight: those scores are unweighted "
+            "although the candidates were fitted with sample_weight.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return out
+
+
+class _Unweighted:
+    """A scorer called without the ``sample_weight`` it does not take."""
+
+    def __init__(self, scorer):
+        self.scorer = scorer
+
+    def __call__(self, estimator, X, y, sample_weight=None):
+        return self.scorer(estimator, X, y)
+
+
 def _rows(a, idx):
-    return a.iloc[idx] if hasattr(a, "iloc") else np.asarray(a)[idx]
+    if hasattr(a, "iloc"):
+        return a.iloc[idx]
+    return a[idx] if issparse(a) else np.asarray(a)[idx]

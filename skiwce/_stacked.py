@@ -234,7 +234,12 @@ class StackedNetwork:
             t = torch.stack([x.detach() for x in tensors]).to(self.device)
             return t.to(dtype) if dtype is not None and t.is_floating_point() else t
 
-        self.params = {n: stack([s[n] for s in states]).requires_grad_() for n in names}
+        # A frozen parameter (requires_grad=False, e.g. a pretrained backbone) stays frozen:
+        # it gets no gradient, so the optimizer leaves it, as torch's optimizers do.
+        self.params = {
+            n: stack([s[n] for s in states]).requires_grad_(states[0][n].requires_grad)
+            for n in names
+        }
         buffers = [dict(m.named_buffers()) for m in modules]
         self.buffers = {n: stack([b[n] for b in buffers]) for n in buffers[0]}
         self.stacked_form = has_stacked_form(modules[0])

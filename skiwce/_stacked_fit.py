@@ -1,13 +1,16 @@
 """Many IWCEClassifier fits as one stacked training: what IWCEClassifierCV and compare use.
 
-:func:`fit_stacked` takes K unfitted :class:`~skiwce.IWCEClassifier` that differ only in ``T``
-and ``random_state`` and K training row sets of one data set, and trains the K networks that
-``estimator.fit(X[rows], y[rows])`` would train, as one stacked model
-(:mod:`skiwce._stacked`). Each comes back as a light fitted classifier that predicts as the
-fitted IWCEClassifier would.
+:func:`fit_stacked` takes one unfitted :class:`~skiwce.IWCEClassifier` (the template), a ``T``
+and a ``random_state`` per model and K training row sets of one data set, and trains the K
+networks that ``clone(template).set_params(T=T_k, random_state=rs_k).fit(X[rows_k], y[rows_k])``
+would train, as one stacked model (:mod:`skiwce._stacked`). What a fit trains is decided once,
+from the template, by :func:`skiwce._fit_spec.fit_spec`, the description the estimator's own
+loop uses too; the models differ only in what is theirs (T, seeds, rows). Each comes back as a
+light fitted classifier that predicts as the fitted IWCEClassifier would.
 """
 
-import copy
+import functools
+import os
 import time
 import warnings
 
@@ -15,195 +18,128 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from torch import nn
+from sklearn.utils import check_array
 
 from ._classifier import (
     EpochBar,
-    IWCEClassifier,
     _as_float32,
-    _check_device,
     _LogitPredictionsMixin,
     _mean_one,
+)
+from ._fit_spec import (
+    fit_seeds,
+    fit_spec,
     input_stats,
+    split_rows,
     standardize_inputs,
+    validation_fraction,
+    why_not_stacked,
 )
-from ._net import resolve_precision
-from ._stacked import (
-    EarlyStop,
-    ModelPlan,
-    StackedNetwork,
-    train_stacked,
-    unsupported_optimizer_options,
-)
+from ._stacked import EarlyStop, ModelPlan, StackedNetwork, train_stacked
 from ._torch_utils import resolve_n_threads, seeded, torch_threads
 from .callbacks import training_target_weights
-from .functional import (
-    blend_class_weights,
-    check_class_weight,
-    check_schedule,
-    resolve_switch_epoch,
-)
+from .functional import blend_class_weights, check_schedule
 
-# Parameters in which the estimators of one stack may differ.
+# Parameters in which the models of one stack may differ.
 _PER_MODEL = ("T", "random_state")
 
-
-def why_not_stacked(estimator):
-    """What the stacked engine does not cover in ``estimator``'s settings (a phrase), or None.
-
-    ``estimator`` is an unfitted :class:`~skiwce.IWCEClassifier`.
-    """
-    if type(estimator) is not IWCEClassifier:
-        return f"{type(estimator).__name__} (it trains IWCEClassifier itself)"
-    if estimator.criterion != "iwce":
-        return f"criterion={estimator.criterion!r} (it trains the IWCE loss)"
-    params = estimator.criterion_params or {}
-    if set(params) - {"reduction"} or params.get("reduction", "mean") != "mean":
-        return f"criterion_params={estimator.criterion_params!r}"
-    if estimator.callbacks and epoch_learning_rates(estimator.callbacks, 1.0, 1) is None:
-        return "callbacks other than one skorch LRScheduler stepped every epoch"
-    if estimator.compile:
-        return "compile=True"
-    if estimator.channels_last is True:
-        return "channels_last=True"
-    if estimator.warm_start:
-        return "warm_start=True"
-    try:
-        _check_device(estimator.device)
-        precision = resolve_precision(estimator.precision, estimator.device)
-        optimizer, options = estimator._optimizer()
-    except ValueError:
-        return None  # the fit reports it
-    if precision != "32":
-        return f"precision={estimator.precision!r} (it computes in float32)"
-    return unsupported_optimizer_options(optimizer, options)
+#: Share of the free memory (CPU: MemAvailable; CUDA: the device's free memory) a stack may
+#: take by the estimate of :func:`stack_memory_per_model`; more models train in chunks.
+MEMORY_SHARE = 0.5
 
 
-def epoch_learning_rates(callbacks, lr, n_epochs):
-    """The learning rate of every epoch under ``callbacks``, or None if they do anything else
-    than one skorch ``LRScheduler`` stepped every epoch by a schedule that needs no score
-    (``ReduceLROnPlateau`` does)."""
-    from skorch.callbacks import LRScheduler  # noqa: PLC0415
-    from torch.optim.lr_scheduler import ReduceLROnPlateau  # noqa: PLC0415
-
-    callbacks = [cb[1] if isinstance(cb, tuple) else cb for cb in callbacks or []]
-    if not callbacks:
-        return [lr] * n_epochs
-    if len(callbacks) > 1 or type(callbacks[0]) is not LRScheduler:
-        return None
-    scheduler = callbacks[0]
-    if scheduler.step_every != "epoch":
-        return None
-    try:
-        policy = scheduler._get_policy_cls()
-    except AttributeError:  # an unknown policy name: the fit reports it
-        return None
-    if policy is ReduceLROnPlateau:
-        return None
-    try:
-        return [float(x) for x in scheduler.simulate(n_epochs, lr)]
-    except Exception:  # noqa: BLE001 - a schedule that cannot be simulated is not stacked
-        return None
+def stack_spec(estimator, sample_shape, classes):
+    """The :class:`~skiwce._fit_spec.FitSpec` of ``estimator`` (an unfitted IWCEClassifier,
+    whose parameters are validated) on samples of ``sample_shape`` with labels ``classes``."""
+    estimator._validate_params()
+    return fit_spec(estimator.get_params(deep=False), sample_shape, classes)
 
 
-def same_settings(a, b):
-    """Whether two IWCEClassifier can train in one stack: equal but for T and random_state."""
-    return _same(_settings(a), _settings(b))
-
-
-def _settings(est):
-    return {k: v for k, v in est.get_params(deep=False).items() if k not in _PER_MODEL}
-
-
-def _shared_params(estimators):
-    first = _settings(estimators[0])
-    for est in estimators[1:]:
-        if not _same(first, _settings(est)):
-            raise ValueError("the estimators of one stack may differ only in T and random_state")
-    return first
-
-
-def _same(a, b):
-    """Equal settings: containers item by item, objects with ``get_params`` (callbacks,
-    clones of each other) by class and parameters, arrays by value."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
-    if hasattr(a, "get_params") and not isinstance(a, type):
-        return type(a) is type(b) and _same(a.get_params(), b.get_params())
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.array_equal(a, b)
-    try:
-        return bool(a == b)
-    except Exception:  # noqa: BLE001 - an object without equality is equal only to itself
-        return a is b
-
-
-def fit_stacked(estimators, X, y, train_sets, *, sample_weight=None, max_models=64):
-    """Train ``estimators[k]`` on rows ``train_sets[k]`` of ``X, y``, all as stacked models.
+def fit_stacked(
+    template,
+    X,
+    y,
+    train_sets,
+    *,
+    Ts=None,
+    random_states=None,
+    sample_weight=None,
+    max_models=64,
+):
+    """Train one model per row set of ``train_sets``, all as stacked models.
 
     Parameters
     ----------
-    estimators : list of IWCEClassifier
-        Unfitted, differing only in ``T`` and ``random_state``; each draws its seeds from its
-        own ``random_state`` as its ``fit`` would (so pass copies, as ``clone`` makes).
+    template : IWCEClassifier
+        Unfitted; its settings (all but ``T`` and ``random_state``) are every model's.
     X, y : array-like
         The whole data; validated and encoded once (labels over all of y).
     train_sets : list of ndarray of int
-        Each estimator's training rows; every class of y must be among them.
+        Each model's training rows; every class of y must be among them.
+    Ts, random_states : list or None
+        Each model's ``T`` and ``random_state`` (None: the template's for all); a model draws
+        its seeds from its ``random_state`` as a fit does.
     sample_weight : array-like of shape (n_samples,) or None
     max_models : int, default=64
-        Models per stack; more are trained in chunks of this size.
+        Models per stack; more are trained in chunks of this size (fewer where the memory
+        estimate says so, with a warning).
 
     Returns
     -------
     members : list of StackMember
-        The fitted models, in the order of ``estimators``.
+        The fitted models, in the order of ``train_sets``.
     """
-    data = estimators[0]._check_fit_data(X, y, sample_weight)
-    return fit_validated(estimators, *data, train_sets, max_models=max_models)
+    data = template._check_fit_data(X, y, sample_weight)
+    return fit_validated(
+        template, *data, train_sets, Ts=Ts, random_states=random_states, max_models=max_models
+    )
 
 
-def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=64):
+def fit_validated(
+    template,
+    Xv,
+    y_enc,
+    classes,
+    sw,
+    train_sets,
+    *,
+    Ts=None,
+    random_states=None,
+    max_models=64,
+    spec=None,
+):
     """:func:`fit_stacked` on data already validated by ``IWCEClassifier._check_fit_data``
-    (float32 X, encoded y, the classes, sample weights), e.g. by a caller that needs them too;
-    the estimators' parameters are validated."""
-    template = estimators[0]
-    template._validate_params()
-    params = _shared_params(estimators)
-    n_classes = len(classes)
+    (float32 X, encoded y, the classes, sample weights); ``spec`` is the template's, if the
+    caller built it already."""
+    K = len(train_sets)
+    Ts = [template.T] * K if Ts is None else list(Ts)
+    random_states = [template.random_state] * K if random_states is None else list(random_states)
+    if not len(Ts) == len(random_states) == K:
+        raise ValueError("Ts, random_states and train_sets must have one entry per model")
+    if spec is None:
+        spec = stack_spec(template, Xv.shape[1:], classes)
+    reason = why_not_stacked(spec)
+    if reason is not None:
+        raise ValueError(f"the stacked engine cannot train {reason}")
+    params = spec.params
+    n_classes = spec.n_classes
     for rows in train_sets:
         if len(np.unique(y_enc[rows])) < n_classes:
             raise ValueError("every class must have training rows in every training set")
-    cost = check_class_weight(params["class_weight"], classes)
-    if params["switch_epoch"] is not None:
-        resolve_switch_epoch(params["switch_epoch"], params["max_epochs"])
-    _check_device(template.device)
-    module, module_kwargs = template._module(Xv.shape[1:], n_classes)
-    optimizer, options = template._optimizer()
-    # Each estimator's seeds, drawn as its own fit draws them.
-    seeds = []
-    for est in estimators:
-        rng = check_random_state(est.random_state)
-        seeds.append(tuple(int(s) for s in rng.randint(0, 2**31 - 1, 3)))
-    lrs = epoch_learning_rates(params["callbacks"], params["lr"], params["max_epochs"])
+    seeds = [fit_seeds(rs) for rs in random_states]  # each model's, drawn as its fit draws them
     early = EarlyStop(params["n_iter_no_change"]) if params["early_stopping"] else None
     X_t, y_t = torch.from_numpy(Xv), torch.from_numpy(y_enc)
-    members = [None] * len(estimators)
-    for start in range(0, len(estimators), max_models):
-        chunk = list(range(start, min(start + max_models, len(estimators))))
+    per_stack = _models_per_stack(spec, K, max_models)
+    members = [None] * K
+    for start in range(0, K, per_stack):
+        chunk = list(range(start, min(start + per_stack, K)))
         plans, counts, modules = [], [], []
         for k in chunk:
-            plan, cnt = _plan(
-                estimators[k], train_sets[k], Xv, y_enc, sw, n_classes, seeds[k], cost, params
-            )
+            plan, cnt = _plan(spec, Ts[k], train_sets[k], Xv, y_enc, sw, seeds[k])
             plans.append(plan)
             counts.append(cnt)
-            with seeded(seeds[k][0], template.device):
-                modules.append(_build(module, module_kwargs))
+            with seeded(seeds[k][0], params["device"]):
+                modules.append(spec.build_module())
         # the single model's rule, applied to the K models of a step together
         n_threads = resolve_n_threads(
             params["n_threads"],
@@ -214,8 +150,8 @@ def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=
             n_models=len(chunk),
         )
         tick = time.perf_counter()
-        with seeded(seeds[chunk[0]][0], template.device), torch_threads(n_threads):
-            stack = StackedNetwork(modules, device=template.device)
+        with seeded(seeds[chunk[0]][0], params["device"]), torch_threads(n_threads):
+            stack = StackedNetwork(modules, device=params["device"])
             bar = _EpochBar(params["max_epochs"], len(chunk), params["verbose"])
             histories = train_stacked(
                 stack,
@@ -224,11 +160,11 @@ def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=
                 plans,
                 n_epochs=params["max_epochs"],
                 batch_size=params["batch_size"],
-                optimizer=optimizer,
+                optimizer=spec.optimizer,
                 lr=params["lr"],
-                optimizer_options=options,
+                optimizer_options=spec.optimizer_kwargs,
                 n_classes=n_classes,
-                lr_schedule=lrs,
+                lr_schedule=spec.lr_schedule,
                 early_stopping=early,
                 on_epoch_end=bar.update,
             )
@@ -243,36 +179,155 @@ def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=
                 n_threads,
                 epoch_rows=histories[pos],
                 fit_time=fit_time,
-                T=estimators[k].T,
+                T=Ts[k],
                 input_stats=plans[pos].input_stats,
+                sample_shape=spec.sample_shape,
             )
     _warn_if_diverged(members)
     return members
 
 
-def _plan(est, train, Xv, y_enc, sw, n_classes, seeds, cost, params):
-    """The ModelPlan of ``est`` on rows ``train``: what its fit on those rows does."""
-    _, shuffle_seed, split_seed = seeds
-    fraction = params["validation_fraction"]
-    if params["early_stopping"] and fraction is None:
-        fraction = 0.1
-    rows, valid = np.asarray(train, dtype=np.int64), None
-    if fraction is not None:
-        idx_train, idx_valid = train_test_split(
-            np.arange(len(rows)),
-            test_size=fraction,
-            stratify=y_enc[rows],
-            random_state=split_seed,
+def same_settings(a, b):
+    """Whether two IWCEClassifier can train in one stack: equal but for T and random_state.
+
+    Used to put different methods of a comparison (IWCE at several temperatures) into one
+    stack; a method always stacks with itself. Settings are compared by value: containers
+    item by item, objects with ``get_params`` (callbacks) by class and parameters, arrays and
+    tensors by value, networks by class and state, ``functools.partial`` by its parts.
+    """
+    return _same(_settings(a), _settings(b))
+
+
+def _settings(est):
+    return {k: v for k, v in est.get_params(deep=False).items() if k not in _PER_MODEL}
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, torch.nn.Module) or isinstance(b, torch.nn.Module):
+        return (
+            type(a) is type(b)
+            and repr(a) == repr(b)
+            and _same(
+                {k: v for k, v in a.state_dict().items()},
+                {k: v for k, v in b.state_dict().items()},
+            )
+            and [p.requires_grad for p in a.parameters()]
+            == [p.requires_grad for p in b.parameters()]
         )
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (
+            isinstance(a, torch.Tensor)
+            and isinstance(b, torch.Tensor)
+            and a.shape == b.shape
+            and bool(torch.equal(a, b))
+        )
+    if isinstance(a, functools.partial) and isinstance(b, functools.partial):
+        return _same((a.func, a.args, a.keywords), (b.func, b.args, b.keywords))
+    if hasattr(a, "get_params") and not isinstance(a, type):
+        return type(a) is type(b) and _same(a.get_params(), b.get_params())
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - an object without equality is equal only to itself
+        return False
+
+
+# -- memory ------------------------------------------------------------------------------------
+
+
+def stack_memory_per_model(spec):
+    """An estimate, in bytes, of what one model adds to a stack while it trains: its
+    parameters, gradients and optimizer state (two moments for Adam(W), one buffer for SGD with
+    momentum and Adagrad) in float32, and the activations of one batch kept for the backward
+    pass (every layer's output, measured on one sample, times ``batch_size``, twice for their
+    gradients)."""
+    with torch.random.fork_rng(devices=[]):
+        module = spec.build_module()
+    n_params = sum(p.numel() for p in module.parameters())
+    copies = 2 + {torch.optim.Adam: 2, torch.optim.AdamW: 2}.get(spec.optimizer, 1)
+    outputs = [0]
+
+    def hook(layer, inputs, output):
+        if isinstance(output, torch.Tensor) and not list(layer.children()):
+            outputs[0] += output.numel()
+
+    handles = [m.register_forward_hook(hook) for m in module.modules()]
+    try:
+        with torch.no_grad():
+            module.eval()(torch.zeros(1, *spec.sample_shape))
+    except Exception:  # noqa: BLE001 - a network that cannot run one sample: parameters only
+        outputs[0] = 0
+    finally:
+        for handle in handles:
+            handle.remove()
+    activations = 2 * outputs[0] * int(spec.params["batch_size"])
+    return 4 * (copies * n_params + activations)
+
+
+def free_memory(device):
+    """Free memory in bytes on ``device`` (None where it cannot be read)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _models_per_stack(spec, n_models, max_models):
+    """Models per stack: ``max_models``, fewer if ``MEMORY_SHARE`` of the free memory holds
+    fewer by :func:`stack_memory_per_model` (with a warning that says so)."""
+    per_stack = min(max_models, n_models)
+    free = free_memory(spec.params["device"])
+    if free is None:
+        return per_stack
+    per_model = stack_memory_per_model(spec)
+    fits = max(1, int(MEMORY_SHARE * free // max(per_model, 1)))
+    if fits < per_stack:
+        warnings.warn(
+            f"A stack of {per_stack} models needs about {per_stack * per_model / 2**30:.2f} GiB "
+            f"by its estimate ({per_model / 2**20:.0f} MiB a model) and "
+            f"{free / 2**30:.2f} GiB are free on {spec.params['device']}: training them in "
+            f"stacks of {fits}. Lower max_models to choose the chunks yourself.",
+            ResourceWarning,
+            stacklevel=4,
+        )
+        return fits
+    return per_stack
+
+
+def _plan(spec, T, train, Xv, y_enc, sw, seeds):
+    """The ModelPlan of the model of temperature ``T`` and seeds ``seeds`` on rows ``train``:
+    what a fit of ``spec`` on those rows does."""
+    params = spec.params
+    _, shuffle_seed, split_seed = seeds
+    rows, valid = np.asarray(train, dtype=np.int64), None
+    idx_train, idx_valid = split_rows(y_enc[rows], validation_fraction(params), split_seed)
+    if idx_valid is not None:
         rows, valid = rows[idx_train], rows[idx_valid]
     sw_rows = None if sw is None else _mean_one(sw[rows])
     stats = input_stats(Xv[rows]) if params["standardize"] else None
     counts, target = training_target_weights(
-        y_enc[rows], n_classes, cost, beta=params["beta"], sample_weight=sw_rows
+        y_enc[rows], spec.n_classes, spec.cost, beta=params["beta"], sample_weight=sw_rows
     )
     weights = alphas = None
     if params["class_weight"] is not None:
-        schedule = check_schedule(params["schedule"], T=est.T, switch_epoch=params["switch_epoch"])
+        schedule = check_schedule(params["schedule"], T=T, switch_epoch=params["switch_epoch"])
         alphas = [schedule(e, params["max_epochs"]) for e in range(params["max_epochs"])]
         weights = np.stack(
             [blend_class_weights(a, target, counts, params["normalize"]) for a in alphas]
@@ -287,10 +342,6 @@ def _plan(est, train, Xv, y_enc, sw, n_classes, seeds, cost, params):
         input_stats=stats,
     )
     return plan, counts
-
-
-def _build(module, kwargs):
-    return copy.deepcopy(module) if isinstance(module, nn.Module) else module(**kwargs)
 
 
 def _warn_if_diverged(members):
@@ -322,7 +373,8 @@ class StackMember(_LogitPredictionsMixin, ClassifierMixin, BaseEstimator):
     Attributes: ``classes_``, ``class_counts_``, ``history_`` (a skorch ``History`` of its
     epochs' ``train_loss``, ``alpha``, ``class_weight``, ``valid_bacc``), ``n_iter_``,
     ``fit_time_`` (its share of the stack's training time), ``T`` and ``module_`` (the
-    network, in eval mode, on the fit's device).
+    network, in eval mode, on the fit's device). Its prediction methods validate X as the
+    estimator's do (numeric, finite, the sample shape of the fit).
     """
 
     def __init__(
@@ -336,6 +388,7 @@ class StackMember(_LogitPredictionsMixin, ClassifierMixin, BaseEstimator):
         fit_time=None,
         T=None,
         input_stats=None,
+        sample_shape=None,
     ):
         self.module = module
         self.classes = classes
@@ -346,6 +399,7 @@ class StackMember(_LogitPredictionsMixin, ClassifierMixin, BaseEstimator):
         self.fit_time = fit_time
         self.T = T
         self.input_stats = input_stats
+        self.sample_shape = sample_shape
         self.module_ = module
         self.classes_ = classes
         self.class_counts_ = counts
@@ -357,6 +411,12 @@ class StackMember(_LogitPredictionsMixin, ClassifierMixin, BaseEstimator):
         return True
 
     def _logits(self, X):
+        X = check_array(X, allow_nd=True, dtype="numeric")
+        if self.sample_shape is not None and tuple(X.shape[1:]) != tuple(self.sample_shape):
+            raise ValueError(
+                f"X has samples of shape {tuple(X.shape[1:])}, but this model was fitted on "
+                f"samples of shape {tuple(self.sample_shape)}."
+            )
         X = torch.from_numpy(standardize_inputs(_as_float32(X), self.input_stats))
         device = next(self.module_.parameters()).device
         with torch.no_grad(), torch.random.fork_rng(devices=[]), torch_threads(self.n_threads):

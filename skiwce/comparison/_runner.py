@@ -119,14 +119,22 @@ def _evaluate(estimator, X_train, y_train, X_test, y_test, labels, return_train_
 
 def _stackable(estimator, X, y, tasks):
     """Whether the runs ``tasks`` of one method can train as one stacked model: a plain
-    IWCEClassifier the engine covers, every class in every training set."""
+    IWCEClassifier whose fit the engine trains exactly (see
+    :func:`skiwce._fit_spec.why_not_stacked`), every class in every training set."""
     from .._classifier import IWCEClassifier  # noqa: PLC0415 - torch-heavy, needed here only
-    from .._stacked_fit import why_not_stacked  # noqa: PLC0415
+    from .._fit_spec import why_not_stacked  # noqa: PLC0415
+    from .._stacked_fit import stack_spec  # noqa: PLC0415
 
-    if type(estimator) is not IWCEClassifier or why_not_stacked(estimator) is not None:
+    if type(estimator) is not IWCEClassifier or np.ndim(X) < 2:
         return False
-    n_classes = len(np.unique(y))
-    return all(len(np.unique(y[task[4]])) == n_classes for task in tasks)
+    classes = np.unique(y)
+    try:
+        spec = stack_spec(estimator, np.shape(X)[1:], classes)
+    except (ValueError, TypeError):  # invalid settings: the one-by-one fit records the error
+        return False
+    if why_not_stacked(spec) is not None:
+        return False
+    return all(len(np.unique(y[task[4]])) == len(classes) for task in tasks)
 
 
 def _stacks(estimators, X, y, tasks, keep):
@@ -161,11 +169,18 @@ def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_s
     """
     from .._stacked_fit import fit_stacked  # noqa: PLC0415
 
-    estimators = [_seed_estimator(clone(estimators[task[0]]), task[3]) for task in tasks]
+    seeded = [_seed_estimator(clone(estimators[task[0]]), task[3]) for task in tasks]
     _warm_up_torch()
     start = time.perf_counter()
     try:
-        members = fit_stacked(estimators, X, y, [task[4] for task in tasks])
+        members = fit_stacked(
+            seeded[0],
+            X,
+            y,
+            [task[4] for task in tasks],
+            Ts=[est.T for est in seeded],
+            random_states=[est.random_state for est in seeded],
+        )
         error = None
     except Exception as exc:  # noqa: BLE001 - a failed fit is a result, not a crash
         members, error = [None] * len(tasks), f"{type(exc).__name__}: {exc}"
@@ -176,16 +191,21 @@ def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_s
         X_test, y_test = (X[test], y[test]) if X_eval is None else (X_eval, y_eval)
         row = {"method": name, "seed": seed, "fold": fold, "n_train": len(train)}
         row["n_test"] = len(y_test)
-        cm = None
+        cm, run_error = None, error
+        nan_scores = dict.fromkeys(scores_keys(labels, return_train_score), np.nan)
         if member is None:
-            row.update(dict.fromkeys(scores_keys(labels, return_train_score), np.nan))
+            row.update(nan_scores)
         else:
-            run_scores, cm = _evaluate(
-                member, X[train], y[train], X_test, y_test, labels, return_train_score
-            )
-            row.update(run_scores)
+            try:
+                run_scores, cm = _evaluate(
+                    member, X[train], y[train], X_test, y_test, labels, return_train_score
+                )
+                row.update(run_scores)
+            except Exception as exc:  # noqa: BLE001 - as a one-by-one run records it
+                row.update(nan_scores)
+                run_error = f"{type(exc).__name__}: {exc}"
         row["fit_time"] = elapsed if member is None else member.fit_time_
-        row["error"] = error
+        row["error"] = run_error
         outputs.append((row, cm, member if name in keep else None))
     return outputs
 
