@@ -329,7 +329,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_  # a refit on an array forgets the earlier names
         self.classes_ = classes
-        scorers, refit_metric = self._scorers(template)
+        scorers, refit_metric, multimetric = self._scorers(template)
         score_weight = None
         if sw is not None:
             score_weight = sw.astype(np.float64)
@@ -378,19 +378,22 @@ channels_last, compile, device, n_threads, random_state, verbose
         self._warn_about_failures(failures, len(Ts) * len(splits))
         self.engine_ = engine
         self.histories_ = histories
-        self.multimetric_ = refit_metric is not None and set(scorers) != {"score"}
+        self.multimetric_ = multimetric
         self.scorer_ = scorers if self.multimetric_ else scorers["score"]
         self.cv_results_ = self._results(Ts, test, train, fit_times, score_times)
         key = refit_metric if self.multimetric_ else "score"
         if key is not None:
             mean = self.cv_results_[f"mean_test_{key}"]
-            if np.all(np.isnan(mean)):
-                first = f" The first failure: {failures[0]}" if failures else ""
-                raise ValueError(
-                    "Every candidate's mean test score is NaN: every T failed on some fold "
-                    f"(see cv_results_).{first}"
+            if not np.all(np.isfinite(mean)):
+                warnings.warn(
+                    f"One or more of the mean test scores are non-finite: {mean}; the best T "
+                    "is the best of the finite ones (the first T if none is), as in "
+                    "GridSearchCV.",
+                    UserWarning,
+                    stacklevel=2,
                 )
-            self.best_index_ = int(np.nanargmax(mean))
+            # GridSearchCV's choice: the first of the best ranks (NaN ranks last)
+            self.best_index_ = int(np.argmin(self.cv_results_[f"rank_test_{key}"]))
             self.best_score_ = float(mean[self.best_index_])
             self.T_ = Ts[self.best_index_]
             self.best_params_ = {"T": self.T_}
@@ -401,11 +404,12 @@ channels_last, compile, device, n_threads, random_state, verbose
         return self
 
     def _scorers(self, template):
-        """The scorers by name (``{"score": scorer}`` for one metric) and the metric that
-        chooses T (None: ``refit=False`` with several metrics)."""
+        """The scorers by name (``{"score": scorer}`` for one metric), the metric that
+        chooses T (None: ``refit=False`` with several metrics) and whether there are
+        several."""
         scoring = self.scoring
         if scoring is None or isinstance(scoring, str) or callable(scoring):
-            return {"score": check_scoring(template, scoring=scoring)}, "score"
+            return {"score": check_scoring(template, scoring=scoring)}, "score", False
         if isinstance(scoring, dict):
             named = dict(scoring)
         elif isinstance(scoring, (list, tuple, set)):
@@ -427,7 +431,7 @@ channels_last, compile, device, n_threads, random_state, verbose
                 f"With several metrics in scoring, refit must name the one that chooses T "
                 f"(one of {sorted(scorers)}) or be False; got refit={self.refit!r}."
             )
-        return scorers, (self.refit if isinstance(self.refit, str) else None)
+        return scorers, (self.refit if isinstance(self.refit, str) else None), True
 
     def _score_all(self, scorers, est, X, y, sample_weight):
         """Every metric of a fitted candidate, ``error_score`` for a metric that raises, and
