@@ -232,8 +232,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         divide by its standard deviation, per feature for rows ``(n, features)`` and per
         channel (over the samples and positions) for series and images; a constant feature
         or channel (a deviation within float32 rounding of its mean) is only centred, whatever
-        the data's scale (1e-7 or 1e7 alike). The statistics come from the rows the network trains on
-        (after the validation split, unweighted) and are applied to every later input
+        the data's scale (1e-7 or 1e7 alike). The statistics come from the rows the network
+        trains on (after the validation split, unweighted) and are applied to every later input
         (``input_mean_``, ``input_scale_``). Measured over 12 tabular and 7 series data sets
         (``benchmarks/results/defaults_cpu.md``), standardising gained 1.8 points of balanced
         accuracy on the rows on average (wine 85.75 -> 98.85, breast cancer 91.31 -> 96.51) and
@@ -595,9 +595,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         net = self._build_net(
             # (a user's instance is copied: their module is never trained)
             module=(
-                spec.build_module()
-                if isinstance(spec.module, nn.Module)
-                else spec.module,
+                spec.build_module() if isinstance(spec.module, nn.Module) else spec.module,
                 spec.module_kwargs,
             ),
             criterion=spec.criterion_for(counts),
