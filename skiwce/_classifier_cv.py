@@ -13,13 +13,13 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import check_cv
+from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import IWCEClassifier, _RoutedParamsMixin
 from ._fit_spec import why_not_stacked
-from ._stacked_fit import _as_history, fit_validated, stack_spec
+from ._stacked_fit import PER_MODEL, _as_history, fit_validated, stack_spec
 
 #: The keys of every epoch row of ``histories_``, whichever engine trained the candidate.
 HISTORY_KEYS = ("epoch", "train_loss", "alpha", "class_weight", "valid_bacc")
@@ -73,6 +73,13 @@ class IWCEClassifierCV(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
         Keyword arguments of the network (also ``module__<name>``).
     Ts : array-like of float, default=(1.0, 5.0, 10.0, 20.0, 50.0)
         The temperatures to try, each ``> 0`` (``inf`` allowed).
+    param_grid : dict or None, default=None
+        Other parameters to search with T, as in ``GridSearchCV``: names of
+        :class:`IWCEClassifier`'s parameters (``module__<name>`` too) mapped to lists of
+        values; every combination with every T is a candidate, in ``GridSearchCV``'s order
+        for ``{"T": Ts, **param_grid}``. ``max_epochs`` and ``lr`` vary per model inside one
+        stack (a model whose epochs are done sits out the rest of the stack's steps); any
+        other name trains the candidates one by one.
     cv : int, cross-validation generator or iterable, default=5
         As in ``GridSearchCV``: an int is ``StratifiedKFold(cv)``.
     scoring : str, callable, list, tuple, set, dict or None, default="balanced_accuracy"
@@ -129,7 +136,7 @@ channels_last, compile, device, n_threads, random_state, verbose
     best_index_ : int
         Its index in ``cv_results_`` (and ``Ts``).
     best_params_ : dict
-        ``{"T": T_}``.
+        The best candidate's parameters: ``{"T": T_}`` and its values of ``param_grid``.
     cv_results_ : dict of ndarray
         In ``GridSearchCV``'s layout (``pandas.DataFrame(cv_results_)`` works): ``params``,
         ``param_T``, ``split<i>_test_score``, ``mean_test_score``, ``std_test_score``,
@@ -182,6 +189,7 @@ channels_last, compile, device, n_threads, random_state, verbose
             if name in _ESTIMATOR_PARAMS
         },
         "Ts": ["array-like"],
+        "param_grid": [dict, None],
         "cv": ["cv_object"],
         "scoring": [str, callable, list, tuple, set, dict, None],
         "refit": ["boolean", str],
@@ -198,6 +206,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         module_params=None,
         *,
         Ts=(1.0, 5.0, 10.0, 20.0, 50.0),
+        param_grid=None,
         cv=5,
         scoring="balanced_accuracy",
         refit=True,
@@ -236,6 +245,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         self.module = module
         self.module_params = module_params
         self.Ts = Ts
+        self.param_grid = param_grid
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
@@ -276,10 +286,39 @@ channels_last, compile, device, n_threads, random_state, verbose
         tags.input_tags.three_d_array = True
         return tags
 
-    def _estimator(self, T):
-        """The IWCEClassifier of candidate T (unfitted)."""
+    def _estimator(self, T, **others):
+        """The IWCEClassifier of candidate ``T`` (and ``param_grid``'s ``others``), unfitted."""
         params = {name: getattr(self, name) for name in _ESTIMATOR_PARAMS}
-        return IWCEClassifier(T=T, **copy.deepcopy(params))
+        return IWCEClassifier(T=T, **copy.deepcopy(params)).set_params(**others)
+
+    def _candidates(self, Ts):
+        """The candidates' parameters, in GridSearchCV's order for ``{"T": Ts, **param_grid}``,
+        and what the stacked engine cannot vary per model in them (None if nothing)."""
+        grid = dict(self.param_grid or {})
+        if "T" in grid:
+            raise ValueError("param_grid cannot hold 'T': give the temperatures as Ts.")
+        bad = [
+            name
+            for name, values in grid.items()
+            if isinstance(values, str) or not hasattr(values, "__len__") or len(values) == 0
+        ]
+        if bad:
+            raise ValueError(
+                f"param_grid must map parameter names to non-empty lists of values; got "
+                f"{ {name: grid[name] for name in bad} }."
+            )
+        valid = set(IWCEClassifier().get_params(deep=True)) - {"T"}
+        unknown = sorted(set(grid) - valid - {n for n in grid if "__" in n})
+        if unknown:
+            raise ValueError(
+                f"param_grid names {unknown}, which IWCEClassifier does not take; valid ones "
+                f"are {sorted(valid)} and module__<name>, optimizer__<name>, "
+                "criterion__<name>."
+            )
+        candidates = list(ParameterGrid({"T": Ts, **grid}))
+        not_per_model = sorted(set(grid) - set(PER_MODEL))
+        reason = f"param_grid over {not_per_model}" if not_per_model else None
+        return candidates, reason
 
     def _check_Ts(self):
         try:
@@ -319,6 +358,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         self : IWCEClassifierCV
         """
         Ts = self._check_Ts()
+        candidates, grid_reason = self._candidates(Ts)
         template = self._estimator(Ts[0])
         template._validate_params()
         data = template._check_fit_data(X, y, sample_weight)
@@ -346,7 +386,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         spec, reason = None, None
         if self.engine != "sequential":
             spec = stack_spec(template, Xv.shape[1:], classes)
-            reason = why_not_stacked(spec)
+            reason = grid_reason or why_not_stacked(spec)
             if reason is None and any(
                 len(np.unique(y_enc[tr])) < len(classes) for tr, _ in splits
             ):
@@ -358,7 +398,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         if engine == "stacked":
             try:
                 outcome = self._fit_stacked(
-                    Ts, y_arr, data, splits, scoring_scorers, score_weight, spec
+                    candidates, y_arr, data, splits, scoring_scorers, score_weight, spec
                 )
             except Exception as exc:
                 if self.error_score == "raise":
@@ -372,15 +412,15 @@ channels_last, compile, device, n_threads, random_state, verbose
                 engine = "sequential"
         if engine == "sequential":
             outcome = self._fit_sequential(
-                Ts, X, y, sample_weight, splits, scoring_scorers, score_weight
+                candidates, X, y, sample_weight, splits, scoring_scorers, score_weight
             )
         test, train, fit_times, score_times, histories, failures = outcome
-        self._warn_about_failures(failures, len(Ts) * len(splits))
+        self._warn_about_failures(failures, len(candidates) * len(splits))
         self.engine_ = engine
         self.histories_ = histories
         self.multimetric_ = multimetric
         self.scorer_ = scorers if self.multimetric_ else scorers["score"]
-        self.cv_results_ = self._results(Ts, test, train, fit_times, score_times)
+        self.cv_results_ = self._results(candidates, test, train, fit_times, score_times)
         key = refit_metric if self.multimetric_ else "score"
         if key is not None:
             mean = self.cv_results_[f"mean_test_{key}"]
@@ -395,11 +435,12 @@ channels_last, compile, device, n_threads, random_state, verbose
             # GridSearchCV's choice: the first of the best ranks (NaN ranks last)
             self.best_index_ = int(np.argmin(self.cv_results_[f"rank_test_{key}"]))
             self.best_score_ = float(mean[self.best_index_])
-            self.T_ = Ts[self.best_index_]
-            self.best_params_ = {"T": self.T_}
+            self.best_params_ = dict(candidates[self.best_index_])
+            self.T_ = self.best_params_["T"]
         if self.refit:
             start = time.perf_counter()
-            self.best_estimator_ = self._estimator(self.T_).fit(X, y, sample_weight=sample_weight)
+            best = self._estimator(**self.best_params_)
+            self.best_estimator_ = best.fit(X, y, sample_weight=sample_weight)
             self.refit_time_ = time.perf_counter() - start
         return self
 
@@ -448,21 +489,21 @@ channels_last, compile, device, n_threads, random_state, verbose
                 error = error or f"scoring {name!r} failed: {type(exc).__name__}: {exc}"
         return out, error
 
-    def _fit_sequential(self, Ts, X, y, sample_weight, splits, scorers, score_weight):
+    def _fit_sequential(self, candidates, X, y, sample_weight, splits, scorers, score_weight):
         """One IWCEClassifier fit per candidate, as GridSearchCV does (``n_jobs`` of them at
         once)."""
         X = np.asarray(X) if not (hasattr(X, "iloc") or issparse(X)) else X
         sw = None if sample_weight is None else np.asarray(sample_weight)
-        tasks = [(T, train, test) for T in Ts for train, test in splits]
+        tasks = [(cand, train, test) for cand in candidates for train, test in splits]
         outputs = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._fit_one)(T, X, y, sw, score_weight, train, test, scorers)
-            for T, train, test in tasks
+            delayed(self._fit_one)(cand, X, y, sw, score_weight, train, test, scorers)
+            for cand, train, test in tasks
         )
-        return self._collect(Ts, splits, outputs)
+        return self._collect(candidates, splits, outputs)
 
-    def _fit_one(self, T, X, y, sw, score_weight, train, test, scorers):
+    def _fit_one(self, cand, X, y, sw, score_weight, train, test, scorers):
         """Fit and score one candidate; a failed fit scores ``error_score`` (or raises)."""
-        est = clone(self._estimator(T))
+        est = clone(self._estimator(**cand))
         start = time.perf_counter()
         try:
             est.fit(
@@ -490,22 +531,25 @@ channels_last, compile, device, n_threads, random_state, verbose
         )
         return scores, train_scores, fit_time, score_time, history, error
 
-    def _fit_stacked(self, Ts, y, data, splits, scorers, score_weight, spec):
-        """All (T, fold) candidates as stacked models, scored on their test folds; ``data`` is
-        what ``_check_fit_data`` returned for the whole of X, y. With ``n_jobs``, the chunks of
-        ``max_models`` candidates train in parallel."""
-        template = self._estimator(Ts[0])
+    def _fit_stacked(self, candidates, y, data, splits, scorers, score_weight, spec):
+        """All (candidate, fold) pairs as stacked models, scored on their test folds; ``data``
+        is what ``_check_fit_data`` returned for the whole of X, y. With ``n_jobs``, the chunks
+        of ``max_models`` models train in parallel."""
+        template = self._estimator(candidates[0]["T"])
         Xv = data[0]
-        cands = [(T, train) for T in Ts for train, _ in splits]
-        chunks = [cands[i : i + self.max_models] for i in range(0, len(cands), self.max_models)]
+        models = [
+            ({**cand, "random_state": self.random_state}, train)
+            for cand in candidates
+            for train, _ in splits
+        ]
+        chunks = [models[i : i + self.max_models] for i in range(0, len(models), self.max_models)]
         if len(chunks) > 1 and self.n_jobs not in (None, 1):
             parts = Parallel(n_jobs=self.n_jobs)(
                 delayed(fit_validated)(
                     template,
                     *data,
                     [train for _, train in chunk],
-                    Ts=[T for T, _ in chunk],
-                    random_states=[self.random_state] * len(chunk),
+                    per_model=[own for own, _ in chunk],
                     max_models=self.max_models,
                     spec=spec,
                 )
@@ -516,9 +560,8 @@ channels_last, compile, device, n_threads, random_state, verbose
             members = fit_validated(
                 template,
                 *data,
-                [train for _, train in cands],
-                Ts=[T for T, _ in cands],
-                random_states=[self.random_state] * len(cands),
+                [train for _, train in models],
+                per_model=[own for own, _ in models],
                 max_models=self.max_models,
                 spec=spec,
             )
@@ -536,12 +579,12 @@ channels_last, compile, device, n_threads, random_state, verbose
             outputs.append(
                 (scores, train_scores, member.fit_time_, score_time, member.history_, error)
             )
-        return self._collect(Ts, splits, outputs)
+        return self._collect(candidates, splits, outputs)
 
     @staticmethod
-    def _collect(Ts, splits, outputs):
-        """Per-candidate outputs as arrays (T, fold) per metric, and the failures."""
-        shape = (len(Ts), len(splits))
+    def _collect(candidates, splits, outputs):
+        """Per-candidate outputs as arrays (candidate, fold) per metric, and the failures."""
+        shape = (len(candidates), len(splits))
         names = list(outputs[0][0])
         test = {name: np.empty(shape) for name in names}
         train = {name: np.empty(shape) for name in names} if outputs[0][1] is not None else None
@@ -556,7 +599,8 @@ channels_last, compile, device, n_threads, random_state, verbose
             fit_times[i, j], score_times[i, j] = fit_time, score_time
             histories.append(history)
             if error is not None:
-                failures.append(f"T={Ts[i]}, fold {j}: {error}")
+                own = ", ".join(f"{k}={v}" for k, v in candidates[i].items())
+                failures.append(f"{own}, fold {j}: {error}")
         return test, train, fit_times, score_times, histories, failures
 
     def _warn_about_failures(self, failures, n_fits):
@@ -575,15 +619,24 @@ channels_last, compile, device, n_threads, random_state, verbose
             stacklevel=3,
         )
 
-    def _results(self, Ts, test, train, fit_times, score_times):
+    def _results(self, candidates, test, train, fit_times, score_times):
         results = {
             "mean_fit_time": fit_times.mean(1),
             "std_fit_time": fit_times.std(1),
             "mean_score_time": score_times.mean(1),
             "std_score_time": score_times.std(1),
-            "param_T": np.ma.MaskedArray(np.asarray(Ts), mask=False),
-            "params": [{"T": T} for T in Ts],
         }
+        for name in candidates[0]:
+            values = [cand[name] for cand in candidates]
+            try:
+                column = np.asarray(values)
+                if column.ndim != 1:
+                    raise ValueError
+            except ValueError:  # (tuples of widths: one object each, as GridSearchCV keeps)
+                column = np.empty(len(values), dtype=object)
+                column[:] = values
+            results[f"param_{name}"] = np.ma.MaskedArray(column, mask=False)
+        results["params"] = candidates
         for name, scores in test.items():
             parts = [("test", scores)] + ([("train", train[name])] if train is not None else [])
             for kind, values in parts:

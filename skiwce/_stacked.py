@@ -330,12 +330,24 @@ class StackedOptimizer:
         for p in self.params.values():
             p.grad = None
 
+    def _lr(self, p):
+        """The learning rate for parameter ``p``: a float, or each model's (``lr`` set to a
+        tensor of K rates) shaped to broadcast over ``p``."""
+        if isinstance(self.lr, torch.Tensor):
+            return self.lr.to(p.device, p.dtype).view(-1, *([1] * (p.ndim - 1)))
+        return self.lr
+
     @torch.no_grad()
     def step(self, active=None):
         """One step for the models in the boolean mask ``active`` (None: all)."""
         if active is not None and bool(active.all()):
             active = None
-        if active is None and self.kind in _ADAMS and self._uniform():
+        if (
+            active is None
+            and self.kind in _ADAMS
+            and self._uniform()
+            and not isinstance(self.lr, torch.Tensor)
+        ):
             self.steps += 1
             self._adam_all()
             return
@@ -407,7 +419,8 @@ class StackedOptimizer:
         wd = o["weight_decay"]
         if wd and self.kind is torch.optim.Adam:
             grad = grad + wd * p
-        param = p * (1 - self.lr * wd) if wd and self.kind is torch.optim.AdamW else p
+        lr = self._lr(p)
+        param = p * (1 - lr * wd) if wd and self.kind is torch.optim.AdamW else p
         m = state.get("exp_avg", torch.zeros_like(p))
         v = state.get("exp_avg_sq", torch.zeros_like(p))
         m_new = torch.lerp(m, grad, 1 - beta1)
@@ -418,7 +431,7 @@ class StackedOptimizer:
         bc1 = (1 - beta1**steps).to(p.dtype)
         bc2_sqrt = torch.sqrt(1 - beta2**steps).to(p.dtype)
         denom = torch.sqrt(v_new) / bc2_sqrt + o["eps"]
-        return param - (self.lr / bc1) * m_new / denom
+        return param - (lr / bc1) * m_new / denom
 
     def _adagrad(self, name, p, grad, mask):
         o, state = self.options, self.state[name]
@@ -430,7 +443,7 @@ class StackedOptimizer:
         total_new = total + grad * grad
         self._keep(state, "sum", total_new, mask)
         steps = torch.clamp(self.steps, min=1).view(-1, *([1] * (p.ndim - 1)))
-        lr = (self.lr / (1 + (steps - 1) * o["lr_decay"])).to(p.dtype)
+        lr = (self._lr(p) / (1 + (steps - 1) * o["lr_decay"])).to(p.dtype)
         return p - lr * grad / (torch.sqrt(total_new) + o["eps"])
 
     def _sgd(self, name, p, grad, mask):
@@ -444,7 +457,7 @@ class StackedOptimizer:
             buf_new = torch.where(first, grad, buf * o["momentum"] + (1 - o["dampening"]) * grad)
             self._keep(state, "momentum_buffer", buf_new, mask)
             grad = grad + o["momentum"] * buf_new if o["nesterov"] else buf_new
-        return p - self.lr * grad
+        return p - self._lr(p) * grad
 
 
 # -- training ------------------------------------------------------------------------------
@@ -550,7 +563,9 @@ def train_stacked(
     ``class_weight[epoch, y_j] * sample_weight_j * cross_entropy_j``, its batches those a
     :class:`skiwce.IWCEClassifier` with the same shuffle seed would see.
 
-    ``lr_schedule`` is the learning rate of every epoch (None: ``lr`` throughout).
+    ``n_epochs`` is one count for all models or one per model (a model whose epochs are done
+    sits out the rest, as one that stopped early). ``lr_schedule`` is the learning rate of
+    every epoch, shared, or one list per model (None: ``lr`` throughout).
 
     Returns
     -------
@@ -574,11 +589,15 @@ def train_stacked(
     has_sw = any(w is not None for w in sw)
     ones = [torch.ones(len(r), dtype=dtype) for r in train_rows]
     sw = [ones[k] if w is None else w for k, w in enumerate(sw)]
+    epochs_k = [int(n_epochs)] * K if np.ndim(n_epochs) == 0 else [int(e) for e in n_epochs]
+    n_epochs = max(epochs_k)
+    per_model_lr = lr_schedule is not None and np.ndim(lr_schedule[0]) == 1
     # Class weights per epoch: (n_epochs, K, C); unweighted models get ones.
     cw = np.ones((n_epochs, K, n_classes))
     for k, p in enumerate(plans):
         if p.class_weight is not None:
-            cw[:, k] = p.class_weight[:n_epochs]
+            own = p.class_weight[: epochs_k[k]]
+            cw[: len(own), k] = own
     cw = torch.as_tensor(cw, dtype=dtype, device=device)
     gens = [torch.Generator().manual_seed(int(p.shuffle_seed)) for p in plans]
     opt = StackedOptimizer(stack.params, optimizer, lr, **(optimizer_options or {}))
@@ -601,6 +620,11 @@ def train_stacked(
     prepare = _input_transform(plans, X_t, device)
     all_models = torch.ones(K, dtype=torch.bool, device=device)
     for epoch in range(n_epochs):
+        for k in range(K):
+            if epoch >= epochs_k[k]:
+                stopped[k] = True  # its budget is spent
+        if all(stopped):
+            break
         rows_e, sw_e, sizes = _epoch_layout(
             plans, gens, train_rows, sw if has_sw else None, batch_size, stopped
         )
@@ -609,7 +633,10 @@ def train_stacked(
         loss_sum = torch.zeros(K, dtype=torch.float64, device=device)
         seen = torch.zeros(K, dtype=torch.float64, device=device)
         weights = cw[epoch]
-        if lr_schedule is not None:
+        if per_model_lr:
+            rates = [float(r[min(epoch, len(r) - 1)]) for r in lr_schedule]
+            opt.lr = rates[0] if len(set(rates)) == 1 else torch.tensor(rates, device=device)
+        elif lr_schedule is not None:
             opt.lr = float(lr_schedule[epoch])
         for s in range(sizes.shape[1]):
             step_sizes = sizes[:, s]

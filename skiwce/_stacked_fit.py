@@ -27,6 +27,7 @@ from ._classifier import (
     _mean_one,
 )
 from ._fit_spec import (
+    epoch_learning_rates,
     fit_seeds,
     fit_spec,
     input_stats,
@@ -38,10 +39,10 @@ from ._fit_spec import (
 from ._stacked import EarlyStop, ModelPlan, StackedNetwork, train_stacked
 from ._torch_utils import resolve_n_threads, seeded, torch_threads
 from .callbacks import training_target_weights
-from .functional import blend_class_weights, check_schedule
+from .functional import blend_class_weights, check_schedule, resolve_switch_epoch
 
-# Parameters in which the models of one stack may differ.
-_PER_MODEL = ("T", "random_state")
+#: Parameters in which the models of one stack may differ (each model's own value).
+PER_MODEL = ("T", "random_state", "max_epochs", "lr")
 
 #: Share of the free memory (CPU: MemAvailable; CUDA: the device's free memory) a stack may
 #: take by the estimate of :func:`stack_memory_per_model`; more models train in chunks.
@@ -55,30 +56,21 @@ def stack_spec(estimator, sample_shape, classes):
     return fit_spec(estimator.get_params(deep=False), sample_shape, classes)
 
 
-def fit_stacked(
-    template,
-    X,
-    y,
-    train_sets,
-    *,
-    Ts=None,
-    random_states=None,
-    sample_weight=None,
-    max_models=64,
-):
+def fit_stacked(template, X, y, train_sets, *, per_model=None, sample_weight=None, max_models=64):
     """Train one model per row set of ``train_sets``, all as stacked models.
 
     Parameters
     ----------
     template : IWCEClassifier
-        Unfitted; its settings (all but ``T`` and ``random_state``) are every model's.
+        Unfitted; its settings are every model's, but for those in ``per_model``.
     X, y : array-like
         The whole data; validated and encoded once (labels over all of y).
     train_sets : list of ndarray of int
         Each model's training rows; every class of y must be among them.
-    Ts, random_states : list or None
-        Each model's ``T`` and ``random_state`` (None: the template's for all); a model draws
-        its seeds from its ``random_state`` as a fit does.
+    per_model : list of dict or None
+        Each model's own values of ``T``, ``random_state``, ``max_epochs`` and ``lr`` (the
+        parameters in :data:`PER_MODEL`; missing ones are the template's). A model draws its
+        seeds from its ``random_state`` as a fit does.
     sample_weight : array-like of shape (n_samples,) or None
     max_models : int, default=64
         Models per stack; more are trained in chunks of this size (fewer where the memory
@@ -90,9 +82,7 @@ def fit_stacked(
         The fitted models, in the order of ``train_sets``.
     """
     data = template._check_fit_data(X, y, sample_weight)
-    return fit_validated(
-        template, *data, train_sets, Ts=Ts, random_states=random_states, max_models=max_models
-    )
+    return fit_validated(template, *data, train_sets, per_model=per_model, max_models=max_models)
 
 
 def fit_validated(
@@ -103,8 +93,7 @@ def fit_validated(
     sw,
     train_sets,
     *,
-    Ts=None,
-    random_states=None,
+    per_model=None,
     max_models=64,
     spec=None,
 ):
@@ -112,21 +101,28 @@ def fit_validated(
     (float32 X, encoded y, the classes, sample weights); ``spec`` is the template's, if the
     caller built it already."""
     K = len(train_sets)
-    Ts = [template.T] * K if Ts is None else list(Ts)
-    random_states = [template.random_state] * K if random_states is None else list(random_states)
-    if not len(Ts) == len(random_states) == K:
-        raise ValueError("Ts, random_states and train_sets must have one entry per model")
+    per_model = [{}] * K if per_model is None else list(per_model)
+    if len(per_model) != K:
+        raise ValueError("per_model and train_sets must have one entry per model")
+    unknown = {name for own in per_model for name in own} - set(PER_MODEL)
+    if unknown:
+        raise ValueError(f"the models of a stack may differ only in {PER_MODEL}; got {unknown}")
     if spec is None:
         spec = stack_spec(template, Xv.shape[1:], classes)
     reason = why_not_stacked(spec)
     if reason is not None:
         raise ValueError(f"the stacked engine cannot train {reason}")
     params = spec.params
+    models = [{name: own.get(name, params[name]) for name in PER_MODEL} for own in per_model]
+    for own in models:
+        if params["switch_epoch"] is not None:
+            resolve_switch_epoch(params["switch_epoch"], own["max_epochs"])
     n_classes = spec.n_classes
     for rows in train_sets:
         if len(np.unique(y_enc[rows])) < n_classes:
             raise ValueError("every class must have training rows in every training set")
-    seeds = [fit_seeds(rs) for rs in random_states]  # each model's, drawn as its fit draws them
+    # each model's seeds, drawn as its fit draws them
+    seeds = [fit_seeds(own["random_state"]) for own in models]
     early = EarlyStop(params["n_iter_no_change"]) if params["early_stopping"] else None
     X_t, y_t = torch.from_numpy(Xv), torch.from_numpy(y_enc)
     per_stack = _models_per_stack(spec, K, max_models)
@@ -135,7 +131,7 @@ def fit_validated(
         chunk = list(range(start, min(start + per_stack, K)))
         plans, counts, modules = [], [], []
         for k in chunk:
-            plan, cnt = _plan(spec, Ts[k], train_sets[k], Xv, y_enc, sw, seeds[k])
+            plan, cnt = _plan(spec, models[k], train_sets[k], Xv, y_enc, sw, seeds[k])
             plans.append(plan)
             counts.append(cnt)
             with seeded(seeds[k][0], params["device"]):
@@ -152,19 +148,25 @@ def fit_validated(
         tick = time.perf_counter()
         with seeded(seeds[chunk[0]][0], params["device"]), torch_threads(n_threads):
             stack = StackedNetwork(modules, device=params["device"])
-            bar = _EpochBar(params["max_epochs"], len(chunk), params["verbose"])
+            epochs = [models[k]["max_epochs"] for k in chunk]
+            bar = _EpochBar(max(epochs), len(chunk), params["verbose"])
             histories = train_stacked(
                 stack,
                 X_t,
                 y_t,
                 plans,
-                n_epochs=params["max_epochs"],
+                n_epochs=epochs,
                 batch_size=params["batch_size"],
                 optimizer=spec.optimizer,
-                lr=params["lr"],
+                lr=models[chunk[0]]["lr"],
                 optimizer_options=spec.optimizer_kwargs,
                 n_classes=n_classes,
-                lr_schedule=spec.lr_schedule,
+                lr_schedule=[
+                    epoch_learning_rates(
+                        params["callbacks"], models[k]["lr"], models[k]["max_epochs"]
+                    )
+                    for k in chunk
+                ],
                 early_stopping=early,
                 on_epoch_end=bar.update,
             )
@@ -179,7 +181,7 @@ def fit_validated(
                 n_threads,
                 epoch_rows=histories[pos],
                 fit_time=fit_time,
-                T=Ts[k],
+                T=models[k]["T"],
                 input_stats=plans[pos].input_stats,
                 sample_shape=spec.sample_shape,
             )
@@ -199,7 +201,7 @@ def same_settings(a, b):
 
 
 def _settings(est):
-    return {k: v for k, v in est.get_params(deep=False).items() if k not in _PER_MODEL}
+    return {k: v for k, v in est.get_params(deep=False).items() if k not in ("T", "random_state")}
 
 
 def _same(a, b):
@@ -311,9 +313,9 @@ def _models_per_stack(spec, n_models, max_models):
     return per_stack
 
 
-def _plan(spec, T, train, Xv, y_enc, sw, seeds):
-    """The ModelPlan of the model of temperature ``T`` and seeds ``seeds`` on rows ``train``:
-    what a fit of ``spec`` on those rows does."""
+def _plan(spec, own, train, Xv, y_enc, sw, seeds):
+    """The ModelPlan of the model with its own parameters ``own`` (T, max_epochs...) and seeds
+    ``seeds`` on rows ``train``: what a fit of ``spec`` on those rows does."""
     params = spec.params
     _, shuffle_seed, split_seed = seeds
     rows, valid = np.asarray(train, dtype=np.int64), None
@@ -327,8 +329,10 @@ def _plan(spec, T, train, Xv, y_enc, sw, seeds):
     )
     weights = alphas = None
     if params["class_weight"] is not None:
-        schedule = check_schedule(params["schedule"], T=T, switch_epoch=params["switch_epoch"])
-        alphas = [schedule(e, params["max_epochs"]) for e in range(params["max_epochs"])]
+        schedule = check_schedule(
+            params["schedule"], T=own["T"], switch_epoch=params["switch_epoch"]
+        )
+        alphas = [schedule(e, own["max_epochs"]) for e in range(own["max_epochs"])]
         weights = np.stack(
             [blend_class_weights(a, target, counts, params["normalize"]) for a in alphas]
         )

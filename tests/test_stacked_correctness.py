@@ -495,3 +495,63 @@ def test_sweep_fallback_trains_one_by_one(data, name, value):
     assert name != "T"
     reason = why_not_stacked(stack_spec(est, X.shape[1:], np.unique(y)))
     assert reason is not None and phrase in reason
+
+
+# -- searching more than T -----------------------------------------------------------------------
+
+
+def test_param_grid_over_epochs_and_lr_stacks_and_equals_gridsearchcv(data):
+    X, y = data
+    grid_values = {"max_epochs": [2, 4], "lr": [1e-3, 1e-2]}
+    kw = _kw(module="mlp")
+    search = IWCEClassifierCV(Ts=TS, param_grid=grid_values, cv=CV, **kw).fit(X, y)
+    assert search.engine_ == "stacked"
+    grid = GridSearchCV(
+        IWCEClassifier(**kw), {"T": TS, **grid_values}, cv=CV, scoring="balanced_accuracy"
+    ).fit(X, y)
+    assert search.cv_results_["params"] == grid.cv_results_["params"]
+    assert set(search.cv_results_) == set(grid.cv_results_)
+    for name in ("param_T", "param_max_epochs", "param_lr"):
+        assert search.cv_results_[name].dtype == grid.cv_results_[name].dtype, name
+    expected = []
+    for params in grid.cv_results_["params"]:
+        for train, _ in CV.split(X, y):
+            est = IWCEClassifier(**{**kw, **params}).fit(X[train], y[train])
+            expected.append(list(est.net_.history[:, "train_loss"]))
+    found = [list(h[:, "train_loss"]) for h in search.histories_]
+    assert [len(h) for h in found] == [len(h) for h in expected]  # ragged: 2 or 4 epochs
+    for a, b in zip(found, expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=LOSS_RTOL)
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], grid.cv_results_["mean_test_score"], atol=0.02
+    )
+    assert set(search.best_params_) == {"T", "max_epochs", "lr"}
+    assert search.best_estimator_.get_params()["max_epochs"] == search.best_params_["max_epochs"]
+
+
+def test_param_grid_over_other_parameters_trains_one_by_one(data):
+    X, y = data
+    grid_values = {"module__hidden_layer_sizes": [(4,), (8,)]}
+    search = IWCEClassifierCV(
+        Ts=[5.0], param_grid=grid_values, cv=CV, refit=False, **_kw(module="mlp")
+    ).fit(X, y)
+    assert search.engine_ == "sequential"
+    grid = GridSearchCV(
+        IWCEClassifier(**_kw(module="mlp")),
+        {"T": [5.0], **grid_values},
+        cv=CV,
+        scoring="balanced_accuracy",
+    ).fit(X, y)
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], grid.cv_results_["mean_test_score"]
+    )
+    assert search.cv_results_["param_module__hidden_layer_sizes"].dtype == object
+    with pytest.raises(ValueError, match="engine='stacked' cannot train param_grid over"):
+        IWCEClassifierCV(Ts=[5.0], param_grid=grid_values, engine="stacked", **_kw()).fit(X, y)
+    for bad, phrase in [
+        ({"T": [1.0]}, "give the temperatures as Ts"),
+        ({"max_epoch": [3]}, "IWCEClassifier does not take"),
+        ({"lr": []}, "non-empty lists"),
+    ]:
+        with pytest.raises(ValueError, match=phrase):
+            IWCEClassifierCV(param_grid=bad, **_kw()).fit(X, y)

@@ -178,8 +178,7 @@ def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_s
             X,
             y,
             [task[4] for task in tasks],
-            Ts=[est.T for est in seeded],
-            random_states=[est.random_state for est in seeded],
+            per_model=[{"T": est.T, "random_state": est.random_state} for est in seeded],
         )
         error = None
     except Exception as exc:  # noqa: BLE001 - a failed fit is a result, not a crash
