@@ -315,10 +315,20 @@ channels_last, compile, device, n_threads, random_state, verbose
                 f"are {sorted(valid)} and module__<name>, optimizer__<name>, "
                 "criterion__<name>."
             )
-        candidates = list(ParameterGrid({"T": Ts, **grid}))
-        not_per_model = sorted(set(grid) - set(PER_MODEL))
-        reason = f"param_grid over {not_per_model}" if not_per_model else None
-        return candidates, reason
+        return list(ParameterGrid({"T": Ts, **grid}))
+
+    def _groups(self, candidates):
+        """The candidates in stacks: one group per combination of the values that are not
+        per model (``param_grid`` over a width), each with its template estimator. Returns a
+        list of (template, candidate indices)."""
+        groups = {}
+        for i, cand in enumerate(candidates):
+            shared = {k: v for k, v in cand.items() if k not in PER_MODEL}
+            key = repr(sorted(shared.items()))
+            if key not in groups:
+                groups[key] = (self._estimator(cand["T"], **shared), [])
+            groups[key][1].append(i)
+        return list(groups.values())
 
     def _check_Ts(self):
         try:
@@ -358,7 +368,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         self : IWCEClassifierCV
         """
         Ts = self._check_Ts()
-        candidates, grid_reason = self._candidates(Ts)
+        candidates = self._candidates(Ts)
         template = self._estimator(Ts[0])
         template._validate_params()
         data = template._check_fit_data(X, y, sample_weight)
@@ -383,10 +393,13 @@ channels_last, compile, device, n_threads, random_state, verbose
         ]
         self.n_splits_ = len(splits)
 
-        spec, reason = None, None
+        groups, reason = [], None
         if self.engine != "sequential":
-            spec = stack_spec(template, Xv.shape[1:], classes)
-            reason = grid_reason or why_not_stacked(spec)
+            for est, members in self._groups(candidates):
+                est._validate_params()
+                spec = stack_spec(est, Xv.shape[1:], classes)
+                groups.append((est, spec, members))
+                reason = reason or why_not_stacked(spec)
             if reason is None and any(
                 len(np.unique(y_enc[tr])) < len(classes) for tr, _ in splits
             ):
@@ -398,7 +411,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         if engine == "stacked":
             try:
                 outcome = self._fit_stacked(
-                    candidates, y_arr, data, splits, scoring_scorers, score_weight, spec
+                    candidates, groups, y_arr, data, splits, scoring_scorers, score_weight
                 )
             except Exception as exc:
                 if self.error_score == "raise":
@@ -531,40 +544,41 @@ channels_last, compile, device, n_threads, random_state, verbose
         )
         return scores, train_scores, fit_time, score_time, history, error
 
-    def _fit_stacked(self, candidates, y, data, splits, scorers, score_weight, spec):
-        """All (candidate, fold) pairs as stacked models, scored on their test folds; ``data``
-        is what ``_check_fit_data`` returned for the whole of X, y. With ``n_jobs``, the chunks
-        of ``max_models`` models train in parallel."""
-        template = self._estimator(candidates[0]["T"])
+    def _fit_stacked(self, candidates, groups, y, data, splits, scorers, score_weight):
+        """All (candidate, fold) pairs as stacked models, one stack (or chunks of
+        ``max_models``) per group of ``groups`` (template, spec, candidate indices), scored on
+        their test folds; ``data`` is what ``_check_fit_data`` returned for the whole of X, y.
+        With ``n_jobs``, the stacks train in parallel."""
         Xv = data[0]
-        models = [
-            ({**cand, "random_state": self.random_state}, train)
-            for cand in candidates
-            for train, _ in splits
-        ]
-        chunks = [models[i : i + self.max_models] for i in range(0, len(models), self.max_models)]
-        if len(chunks) > 1 and self.n_jobs not in (None, 1):
-            parts = Parallel(n_jobs=self.n_jobs)(
-                delayed(fit_validated)(
-                    template,
-                    *data,
-                    [train for _, train in chunk],
-                    per_model=[own for own, _ in chunk],
-                    max_models=self.max_models,
-                    spec=spec,
-                )
-                for chunk in chunks
-            )
-            members = [m for part in parts for m in part]
-        else:
-            members = fit_validated(
+        jobs = []  # (template, spec, [(model position, per-model parameters, rows)])
+        for template, spec, members in groups:
+            models = [
+                (i * len(splits) + j, {**candidates[i], "random_state": self.random_state}, tr)
+                for i in members
+                for j, (tr, _) in enumerate(splits)
+            ]
+            for start in range(0, len(models), self.max_models):
+                jobs.append((template, spec, models[start : start + self.max_models]))
+
+        def run(template, spec, models):
+            per_model = [{k: v for k, v in own.items() if k in PER_MODEL} for _, own, _ in models]
+            return fit_validated(
                 template,
                 *data,
-                [train for _, train in models],
-                per_model=[own for own, _ in models],
+                [rows for _, _, rows in models],
+                per_model=per_model,
                 max_models=self.max_models,
                 spec=spec,
             )
+
+        if len(jobs) > 1 and self.n_jobs not in (None, 1):
+            parts = Parallel(n_jobs=self.n_jobs)(delayed(run)(*job) for job in jobs)
+        else:
+            parts = [run(*job) for job in jobs]
+        members = [None] * (len(candidates) * len(splits))
+        for (_, _, models), part in zip(jobs, parts, strict=True):
+            for (position, _, _), member in zip(models, part, strict=True):
+                members[position] = member
         outputs = []
         for c, member in enumerate(members):
             train, test = splits[c % len(splits)]

@@ -529,25 +529,31 @@ def test_param_grid_over_epochs_and_lr_stacks_and_equals_gridsearchcv(data):
     assert search.best_estimator_.get_params()["max_epochs"] == search.best_params_["max_epochs"]
 
 
-def test_param_grid_over_other_parameters_trains_one_by_one(data):
+def test_param_grid_over_other_parameters_trains_one_stack_each(data):
     X, y = data
-    grid_values = {"module__hidden_layer_sizes": [(4,), (8,)]}
-    search = IWCEClassifierCV(
-        Ts=[5.0], param_grid=grid_values, cv=CV, refit=False, **_kw(module="mlp")
-    ).fit(X, y)
-    assert search.engine_ == "sequential"
+    grid_values = {"module__hidden_layer_sizes": [(4,), (8,)], "max_epochs": [2, 3]}
+    kw = _kw(module="mlp")
+    search = IWCEClassifierCV(Ts=[5.0], param_grid=grid_values, cv=CV, refit=False, **kw)
+    search.fit(X, y)
+    assert search.engine_ == "stacked"
     grid = GridSearchCV(
-        IWCEClassifier(**_kw(module="mlp")),
-        {"T": [5.0], **grid_values},
-        cv=CV,
-        scoring="balanced_accuracy",
+        IWCEClassifier(**kw), {"T": [5.0], **grid_values}, cv=CV, scoring="balanced_accuracy"
     ).fit(X, y)
-    np.testing.assert_array_equal(
-        search.cv_results_["mean_test_score"], grid.cv_results_["mean_test_score"]
-    )
+    assert search.cv_results_["params"] == grid.cv_results_["params"]
+    expected = []
+    for params in grid.cv_results_["params"]:
+        for train, _ in CV.split(X, y):
+            est = IWCEClassifier(**kw).set_params(**params).fit(X[train], y[train])
+            expected.append(list(est.net_.history[:, "train_loss"]))
+    for a, b in zip(_losses(search), expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=LOSS_RTOL)
     assert search.cv_results_["param_module__hidden_layer_sizes"].dtype == object
-    with pytest.raises(ValueError, match="engine='stacked' cannot train param_grid over"):
-        IWCEClassifierCV(Ts=[5.0], param_grid=grid_values, engine="stacked", **_kw()).fit(X, y)
+    # a group the engine cannot train: the whole search one by one
+    mixed = {"optimizer": ["adam", "rmsprop"]}
+    one_by_one = IWCEClassifierCV(Ts=[5.0], param_grid=mixed, cv=CV, refit=False, **kw)
+    assert one_by_one.fit(X, y).engine_ == "sequential"
+    with pytest.raises(ValueError, match="engine='stacked' cannot train optimizer RMSprop"):
+        IWCEClassifierCV(Ts=[5.0], param_grid=mixed, engine="stacked", **kw).fit(X, y)
     for bad, phrase in [
         ({"T": [1.0]}, "give the temperatures as Ts"),
         ({"max_epoch": [3]}, "IWCEClassifier does not take"),
