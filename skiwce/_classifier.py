@@ -37,6 +37,16 @@ from .models import MODULES
 
 __all__ = ["IWCEClassifier"]
 
+#: ``max_epochs="auto"``: the inner search runs where the rarest class has fewer training rows.
+AUTO_SEARCH_BELOW = 100
+#: ``max_epochs="auto"``: the epochs searched, and the epochs used without a search.
+AUTO_EPOCHS = (20, 100)
+AUTO_DEFAULT_EPOCHS = 100
+#: ``max_epochs="auto"``: the hidden layers searched for the default network on rows.
+AUTO_WIDTHS = ((), (64,))
+#: ``max_epochs="auto"``: searched epoch counts are raised to at least this many steps.
+AUTO_MIN_STEPS = 100
+
 # Nested parameters set as ``<prefix>__<name>`` land in these dict parameters.
 _ROUTED = {
     "module": "module_params",
@@ -238,8 +248,25 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         (``benchmarks/results/defaults_cpu.md``), standardising gained 1.8 points of balanced
         accuracy on the rows on average (wine 85.75 -> 98.85, breast cancer 91.31 -> 96.51) and
         changed the series little (+0.2). False feeds X as given (the paper's setting).
-    max_epochs : int, default=100
-        Number of epochs (``E + 1``).
+    max_epochs : int or "auto", default="auto"
+        Number of epochs (``E + 1``), or ``"auto"``: the training budget is chosen from the
+        data. Where the rarest class has fewer than ``AUTO_SEARCH_BELOW`` (100) training rows,
+        the rows a few dozen minority rows are memorised by a long budget, the fit first runs
+        an inner search, :class:`IWCEClassifierCV` with 3-fold stratified cross-validation on
+        its training rows (fewer folds if the rarest class has fewer than 3 rows), balanced
+        accuracy, this estimator's settings and T: over ``max_epochs`` in ``AUTO_EPOCHS``
+        (20, 100) and, for the default network on rows (``module="auto"`` on 2-D X without
+        ``hidden_layer_sizes`` in ``module_params``), over the hidden layers in
+        ``AUTO_WIDTHS`` ((), a linear model; (64,); (256, 256)). The candidates train as
+        stacked models (one stack per width), then the chosen budget trains on all the rows.
+        Epoch counts are raised to at least ``AUTO_MIN_STEPS`` (100) optimizer steps, so a
+        tiny data set still trains. Elsewhere ``"auto"`` is 100 epochs. What was chosen is in
+        ``max_epochs_`` and ``budget_``, the inner search in ``budget_search_``. Cost: the
+        inner search trains 3 x 6 networks on two thirds of the rows (measured in
+        ``benchmarks/results/rows_cpu.md``), and a ``GridSearchCV`` over this estimator
+        pays it in every fit; give an int to turn it off. :meth:`partial_fit` and
+        ``warm_start`` continuations use the epochs of the first fit (100 for ``"auto"``
+        with ``partial_fit``).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
@@ -335,6 +362,13 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         network. Its ``train_split`` is None after the fit, so that the fitted model holds no
         training (or validation) rows; give it a split to train it further with a validation
         set.
+    max_epochs_ : int
+        The epochs of the schedule: ``max_epochs``, or what ``"auto"`` chose.
+    budget_ : dict or None
+        With ``max_epochs="auto"``, what was chosen: ``{"max_epochs": ...}`` and, where the
+        width was searched, ``"module__hidden_layer_sizes"``; None for an int ``max_epochs``.
+    budget_search_ : dict or None
+        The inner search's ``cv_results_`` (GridSearchCV's layout), or None where none ran.
     n_iter_ : int
         Number of epochs run; an epoch interrupted part-way (see ``interrupted_``) counts.
     n_threads_ : int or None
@@ -379,7 +413,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         "criterion_params": [dict, None],
         "logit_adjustment": [Interval(Real, None, None, closed="neither")],
         "standardize": ["boolean"],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
@@ -414,7 +448,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         criterion_params=None,
         logit_adjustment=0.0,
         standardize=True,
-        max_epochs=100,
+        max_epochs="auto",
         batch_size=64,
         lr=1e-3,
         optimizer="adam",
@@ -537,7 +571,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         self : IWCEClassifier
         """
         if self.warm_start and hasattr(self, "net_"):
-            return self._continue(X, y, sample_weight, epochs=self.max_epochs)
+            return self._continue(X, y, sample_weight, epochs=self.max_epochs_)
         return self._train_new(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -583,11 +617,12 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     def _train_new(self, X, y, sample_weight, *, epochs=None, classes=None):
         """Build a network and train it (``epochs`` epochs; None: ``max_epochs``)."""
         X, y, classes, sample_weight = self._check_fit_data(X, y, sample_weight, classes)
-        spec = fit_spec(self.get_params(deep=False), X.shape[1:], classes)
+        torch_seed, shuffle_seed, split_seed = fit_seeds(self.random_state)
+        params, budget, search = self._budget(X, y, classes, sample_weight, epochs, split_seed)
+        spec = fit_spec(params, X.shape[1:], classes)
         n_classes = spec.n_classes
         n_threads = self._n_threads(spec)
 
-        torch_seed, shuffle_seed, split_seed = fit_seeds(self.random_state)
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
         stats = input_stats(X_train) if self.standardize else None
         _standardize_split(X_train, valid, stats)
@@ -606,6 +641,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             n_train=len(y_train),
             sample_ndim=X.ndim - 1,
             shuffle_seed=shuffle_seed,
+            max_epochs=params["max_epochs"],
         )
         with seeded(torch_seed, self.device), torch_threads(n_threads):
             net.fit(self._net_input(X_train, sw_train), y_train, epochs=epochs)
@@ -616,8 +652,53 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         self.input_shape_ = tuple(X.shape[1:])
         self.input_mean_, self.input_scale_ = (None, None) if stats is None else stats
         self.n_threads_ = n_threads
+        self.max_epochs_ = params["max_epochs"]
+        self.budget_ = budget
+        self.budget_search_ = search
         self.net_ = net
         return self._after_training(counts)
+
+    def _budget(self, X, y, classes, sample_weight, epochs, seed):
+        """The parameters of this fit with ``max_epochs="auto"`` resolved: ``(params, budget,
+        search)``, ``budget`` the chosen values (None if ``max_epochs`` is an int) and
+        ``search`` the inner search's ``cv_results_`` (None if none ran)."""
+        params = self.get_params(deep=False)
+        if self.max_epochs != "auto":
+            return params, None, None
+        params["max_epochs"] = AUTO_DEFAULT_EPOCHS
+        counts = np.bincount(y, minlength=len(classes))
+        rarest = int(counts.min())
+        if epochs is not None or rarest >= AUTO_SEARCH_BELOW or rarest < 2:
+            # partial_fit (one epoch at a time), data where the budget matters little, or a
+            # class too rare to cross-validate: the fixed budget
+            return params, {"max_epochs": AUTO_DEFAULT_EPOCHS}, None
+        from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
+
+        from ._classifier_cv import IWCEClassifierCV  # noqa: PLC0415 - it builds on this class
+
+        steps = -(-int(len(y) * 2 / 3) // self.batch_size)  # per epoch, on an inner fold
+        grid = {"max_epochs": sorted({max(e, -(-AUTO_MIN_STEPS // steps)) for e in AUTO_EPOCHS})}
+        module_params = dict(self.module_params or {})
+        if self.module == "auto" and X.ndim == 2 and "hidden_layer_sizes" not in module_params:
+            grid["module__hidden_layer_sizes"] = list(AUTO_WIDTHS)
+        inner = {k: v for k, v in params.items() if k not in ("T", "warm_start", "max_epochs")}
+        inner["verbose"] = 0
+        search = IWCEClassifierCV(
+            Ts=[self.T],
+            param_grid=grid,
+            cv=StratifiedKFold(min(3, rarest), shuffle=True, random_state=seed),
+            scoring="balanced_accuracy",
+            refit=False,
+            max_epochs=AUTO_DEFAULT_EPOCHS,
+            **inner,
+        )
+        search.fit(X, classes[y], sample_weight=sample_weight)
+        budget = {k: v for k, v in search.best_params_.items() if k != "T"}
+        params["max_epochs"] = budget["max_epochs"]
+        if "module__hidden_layer_sizes" in budget:
+            width = budget["module__hidden_layer_sizes"]
+            params["module_params"] = {**module_params, "hidden_layer_sizes": width}
+        return params, budget, search.cv_results_
 
     def _continue(self, X, y, sample_weight, *, epochs, classes=None):
         """Train the fitted network ``epochs`` more epochs (warm start, partial_fit)."""
@@ -724,6 +805,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         n_train,
         sample_ndim,
         shuffle_seed,
+        max_epochs,
     ):
         """The skorch net; ``module``, ``criterion`` and ``optimizer`` are (class, kwargs)."""
         channels_last = self.channels_last
@@ -743,7 +825,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             criterion=criterion[0],
             optimizer=optimizer[0],
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=max_epochs,
             batch_size=self.batch_size,
             train_split=None if valid is None else predefined_split(valid),
             callbacks=callbacks,
@@ -783,7 +865,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         if self.interrupted_:
             warnings.warn(
                 f"{type(self).__name__}.fit was interrupted after {self.n_iter_} of "
-                f"{self.max_epochs} epochs; the model keeps the parameters reached so far.",
+                f"{self.net_.max_epochs} epochs; the model keeps the parameters reached so far.",
                 UserWarning,
                 stacklevel=3,
             )

@@ -16,6 +16,7 @@ standardisation (:func:`input_stats`, :func:`standardize_inputs`).
 import copy
 import dataclasses
 import inspect
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -123,8 +124,9 @@ def fit_spec(params, sample_shape, classes):
     sample_shape = tuple(int(d) for d in sample_shape)
     classes = np.asarray(classes)
     cost = check_class_weight(params["class_weight"], classes)
-    if params["switch_epoch"] is not None:
-        resolve_switch_epoch(params["switch_epoch"], params["max_epochs"])  # within the run
+    n_epochs = params["max_epochs"] if isinstance(params["max_epochs"], Integral) else None
+    if params["switch_epoch"] is not None and n_epochs is not None:
+        resolve_switch_epoch(params["switch_epoch"], n_epochs)  # within the run
     check_device(params["device"])
     module, module_kwargs = resolve_module(
         params["module"], params["module_params"], sample_shape, len(classes)
@@ -146,7 +148,9 @@ def fit_spec(params, sample_shape, classes):
         optimizer=optimizer,
         optimizer_kwargs=optimizer_kwargs,
         cost=cost,
-        lr_schedule=epoch_learning_rates(params["callbacks"], params["lr"], params["max_epochs"]),
+        lr_schedule=None
+        if n_epochs is None
+        else epoch_learning_rates(params["callbacks"], params["lr"], n_epochs),
     )
 
 
@@ -370,6 +374,8 @@ def why_not_stacked(spec):
     from ._stacked import unsupported_optimizer_options  # noqa: PLC0415
 
     p = spec.params
+    if not isinstance(p["max_epochs"], Integral):
+        return f"max_epochs={p['max_epochs']!r} (each fit chooses its own budget)"
     if spec.criterion is not IWCELoss:
         return f"criterion={p['criterion']!r} (it trains the IWCE loss)"
     extra = dict(spec.criterion_kwargs)

@@ -285,6 +285,10 @@ class AdaBoostNetClassifier(AdaBoostClassifier):
         if self.stage_epochs is not None:
             return self.stage_epochs
         max_epochs = self.estimator_.get_params().get("max_epochs")
+        if max_epochs == "auto":  # no inner search per stage: the fixed budget of "auto"
+            from .._classifier import AUTO_DEFAULT_EPOCHS  # noqa: PLC0415
+
+            max_epochs = AUTO_DEFAULT_EPOCHS
         if max_epochs is None:
             return None
         return max(1, max_epochs // self.n_estimators) if self.warm_start else max_epochs

@@ -563,7 +563,9 @@ def _warn_about_budget(table, estimators, reference, *, fixed_test):
         name
         for name, est in estimators.items()
         if any(
-            (key == "max_epochs" or key.endswith("__max_epochs")) and value < MIN_EPOCHS
+            (key == "max_epochs" or key.endswith("__max_epochs"))
+            and isinstance(value, Integral)
+            and value < MIN_EPOCHS
             for key, value in est.get_params(deep=True).items()
             if isinstance(value, Integral)
         )

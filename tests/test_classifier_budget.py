@@ -1,0 +1,116 @@
+"""max_epochs="auto": the training budget chosen from the data (issue 19)."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from skiwce import IWCEClassifier
+from skiwce._classifier import AUTO_DEFAULT_EPOCHS, AUTO_EPOCHS, AUTO_MIN_STEPS, AUTO_WIDTHS
+from skiwce._fit_spec import fit_seeds
+
+
+@pytest.fixture(scope="module")
+def rare():
+    # 240 rows, 12 in the rare class: the inner search runs
+    X, y = make_classification(
+        n_samples=240, n_features=5, n_informative=3, weights=[0.95], flip_y=0, random_state=3
+    )
+    return X, y
+
+
+def _kw(**extra):
+    return {"random_state": 0, "n_threads": 1, "batch_size": 32, **extra}
+
+
+def test_auto_picks_what_a_search_over_the_same_values_picks(rare):
+    X, y = rare
+    clf = IWCEClassifier(**_kw()).fit(X, y)
+    search = clf.budget_search_
+    grid = {
+        "max_epochs": list(search["param_max_epochs"]),
+        "module__hidden_layer_sizes": list(search["param_module__hidden_layer_sizes"]),
+    }
+    assert sorted(set(grid["max_epochs"])) == sorted(
+        {max(e, -(-AUTO_MIN_STEPS // 5)) for e in AUTO_EPOCHS}  # 160 rows: 5 batches of 32
+    )
+    assert sorted(set(grid["module__hidden_layer_sizes"])) == sorted(AUTO_WIDTHS)
+    cv = StratifiedKFold(3, shuffle=True, random_state=fit_seeds(0)[2])
+    reference = GridSearchCV(
+        IWCEClassifier(**_kw(max_epochs=100)),
+        {"T": [20.0], **{k: sorted(set(v)) for k, v in grid.items()}},
+        cv=cv,
+        scoring="balanced_accuracy",
+    ).fit(X, y)
+    assert set(search) == set(reference.cv_results_)
+    for key in ("params", "param_max_epochs", "rank_test_score", "mean_test_score"):
+        assert type(search[key]) is type(reference.cv_results_[key]), key
+    assert search["params"] == reference.cv_results_["params"]
+    # the same networks up to float32 rounding (stacked against one by one)
+    np.testing.assert_allclose(
+        search["mean_test_score"], reference.cv_results_["mean_test_score"], atol=0.02
+    )
+    best = int(np.argmin(search["rank_test_score"]))
+    assert clf.budget_ == {k: v for k, v in search["params"][best].items() if k != "T"}
+    # the chosen budget is what the final network trains with
+    assert clf.max_epochs_ == clf.budget_["max_epochs"] == clf.n_iter_
+    assert clf.net_.max_epochs == clf.max_epochs_
+    width = clf.budget_["module__hidden_layer_sizes"]
+    linears = [m for m in clf.net_.module_.modules() if m.__class__.__name__ == "Linear"]
+    assert len(linears) == len(width) + 1
+    assert clf.module_params is None  # the user's parameters stay as given
+
+
+def test_auto_without_a_search(rare):
+    X, y = rare
+    big_X, big_y = make_classification(n_samples=400, weights=[0.6], random_state=0)
+    clf = IWCEClassifier(**_kw()).fit(big_X, big_y)  # rarest class >= 100 rows
+    assert clf.budget_search_ is None
+    assert clf.max_epochs_ == AUTO_DEFAULT_EPOCHS == clf.n_iter_
+    fixed = IWCEClassifier(**_kw(max_epochs=3)).fit(X, y)
+    assert fixed.budget_ is None and fixed.budget_search_ is None and fixed.max_epochs_ == 3
+    partial = IWCEClassifier(**_kw()).partial_fit(X, y, classes=[0, 1])
+    assert partial.budget_search_ is None and partial.max_epochs_ == AUTO_DEFAULT_EPOCHS
+    assert partial.n_iter_ == 1
+
+
+def test_auto_searches_the_width_only_of_the_default_network_on_rows(rare):
+    X, y = rare
+    kw = _kw(module_params={"hidden_layer_sizes": (3,)})
+    clf = IWCEClassifier(**kw).fit(X, y)
+    assert "param_module__hidden_layer_sizes" not in clf.budget_search_
+    assert set(clf.budget_) == {"max_epochs"}
+    assert clf.net_.module_.net[1].out_features == 3
+    series = IWCEClassifier(**_kw(module="cnn1d", module_params={"dropout": 0.0}))
+    series.fit(X[:, None, :], y)
+    assert set(series.budget_) == {"max_epochs"}
+
+
+def test_auto_gives_tiny_data_enough_steps():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(35, 4))
+    y = np.r_[np.zeros(29, int), np.ones(6, int)]
+    X[y == 1] += 1.5
+    clf = IWCEClassifier(**_kw(batch_size=64)).fit(X, y)
+    # one batch per epoch on an inner fold: every candidate trains >= AUTO_MIN_STEPS steps
+    assert min(clf.budget_search_["param_max_epochs"]) >= AUTO_MIN_STEPS
+    assert clf.max_epochs_ >= AUTO_MIN_STEPS
+    assert len(np.unique(clf.predict(X))) == 2
+
+
+def test_warm_start_continues_with_the_chosen_epochs(rare):
+    X, y = rare
+    clf = IWCEClassifier(**_kw(warm_start=True)).fit(X, y)
+    first = clf.n_iter_
+    clf.fit(X, y)
+    assert clf.n_iter_ == 2 * first
+
+
+def test_auto_inside_a_search_is_trained_one_by_one(rare):
+    from skiwce import IWCEClassifierCV
+
+    X, y = rare
+    search = IWCEClassifierCV(Ts=[5.0], cv=2, max_epochs="auto", refit=False, **_kw())
+    assert search.fit(X, y).engine_ == "sequential"
+    with pytest.raises(ValueError, match="max_epochs='auto'"):
+        IWCEClassifierCV(Ts=[5.0], cv=2, max_epochs="auto", engine="stacked", **_kw()).fit(X, y)
