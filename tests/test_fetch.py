@@ -1,0 +1,336 @@
+"""fetch_wisdm and fetch_cifar10 against a real HTTP server on 127.0.0.1, started by the tests.
+
+The archives are built here in the real formats (the WISDM raw text at its real member path in
+a .tar.gz; CIFAR-10 python pickles in cifar-10-batches-py/ in a .tar.gz), and the pinned
+checksums are patched to theirs. No test reaches the internet: every URL points at the
+loopback server or at a loopback port nobody listens on.
+"""
+
+import dataclasses
+import hashlib
+import io
+import pickle
+import socket
+import tarfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from skiwce.datasets import _fetch, fetch_cifar10, fetch_wisdm, load_wisdm
+
+# --------------------------------------------------------------------------------------------
+# Archives in the real formats
+
+
+def _tar_gz(files):
+    """A .tar.gz (bytes) of ``{member path: bytes}``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _wisdm_text():
+    rows = []
+    for user, activity in [(1, "Walking"), (1, "Sitting"), (30, "Walking"), (30, "Sitting")]:
+        for t in range(10):
+            rows.append(f"{user},{activity},{t},{t}.5,9.8,{user}.0;")
+    return ("\n".join(rows) + "\n").encode()
+
+
+WISDM_TEXT = _wisdm_text()
+WISDM_ARCHIVE = _tar_gz(
+    {
+        "WISDM_ar_v1.1/readme.txt": b"WISDM v1.1\n",
+        "WISDM_ar_v1.1/WISDM_ar_v1.1_raw.txt": WISDM_TEXT,
+    }
+)
+
+
+def _cifar_archive():
+    rng = np.random.RandomState(0)
+    files = {"cifar-10-batches-py/batches.meta": pickle.dumps({b"label_names": [b"a", b"b"]})}
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
+        batch = {
+            b"data": rng.randint(0, 256, size=(2, 3072)).astype(np.uint8),
+            b"labels": [0, 1],
+        }
+        files[f"cifar-10-batches-py/{name}"] = pickle.dumps(batch)
+    return _tar_gz(files)
+
+
+CIFAR_ARCHIVE = _cifar_archive()
+
+
+def _sha256(content):
+    return "sha256:" + hashlib.sha256(content).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# A loopback HTTP server
+
+
+class _Server:
+    """What the handler serves: ``files`` by name; ``truncate`` names are cut in half (with
+    the whole length announced) the first ``truncate[name]`` times they are asked for."""
+
+    def __init__(self):
+        self.files = {}
+        self.truncate = {}
+        self.requests = []
+
+
+def _handler(state):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the http.server API)
+            name = self.path.lstrip("/")
+            state.requests.append(name)
+            content = state.files.get(name)
+            if content is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/gzip")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            if state.truncate.get(name, 0) > 0:
+                state.truncate[name] -= 1
+                self.wfile.write(content[: len(content) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(content)
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def server(monkeypatch):
+    state = _Server()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    thread.start()
+    monkeypatch.setenv(_fetch.MIRROR_ENV, f"http://127.0.0.1:{httpd.server_address[1]}/")
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def dead_port():
+    """A loopback port nobody listens on (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setattr(_fetch, "_BACKOFF", 0.01)
+    monkeypatch.setattr(_fetch, "_TIMEOUT", 5.0)
+
+
+def _pin(monkeypatch, key, **changes):
+    archive = dataclasses.replace(_fetch._ARCHIVES[key], **changes)
+    monkeypatch.setitem(_fetch._ARCHIVES, key, archive)
+    return archive
+
+
+@pytest.fixture
+def wisdm(server, monkeypatch):
+    server.files["WISDM_ar_latest.tar.gz"] = WISDM_ARCHIVE
+    return _pin(monkeypatch, "wisdm", checksums=(_sha256(WISDM_ARCHIVE),))
+
+
+@pytest.fixture
+def cifar(server, monkeypatch):
+    server.files["cifar-10-python.tar.gz"] = CIFAR_ARCHIVE
+    return _pin(
+        monkeypatch,
+        "cifar10",
+        checksums=(_sha256(CIFAR_ARCHIVE), "md5:" + hashlib.md5(CIFAR_ARCHIVE).hexdigest()),
+        size=len(CIFAR_ARCHIVE),
+    )
+
+
+def _cache_files(tmp_path):
+    return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class TestPins:
+    def test_official_pins(self):
+        """The recorded pins are well formed; CIFAR-10's are the published ones."""
+        cifar = _fetch._ARCHIVES["cifar10"]
+        assert cifar.url == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+        assert "md5:c58f30108f718f92721af3b95e74349a" in cifar.checksums
+        assert cifar.size == 170_498_071
+        for archive in _fetch._ARCHIVES.values():
+            for pin in archive.checksums:
+                name, digest = pin.split(":")
+                assert name in ("sha256", "md5")
+                assert len(digest) == hashlib.new(name).digest_size * 2
+            assert archive.pinned_by
+        wisdm = _fetch._ARCHIVES["wisdm"]
+        assert wisdm.filename == "WISDM_ar_latest.tar.gz" and wisdm.checksums == ()
+
+
+class TestFetchWisdm:
+    def test_download_then_cache(self, wisdm, server, tmp_path, monkeypatch, dead_port):
+        bunch = fetch_wisdm(data_home=tmp_path, window=4, step=2)
+        assert server.requests == ["WISDM_ar_latest.tar.gz"]
+        raw = tmp_path / "skiwce" / "wisdm" / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt"
+        assert raw.read_bytes() == WISDM_TEXT
+        expected = load_wisdm(raw, window=4, step=2)
+        np.testing.assert_array_equal(bunch.data, expected.data)
+        assert bunch.groups.tolist() == expected.groups.tolist() and len(bunch.groups) == 16
+        # The archive is deleted once unpacked; the record says what was downloaded.
+        cache = tmp_path / "skiwce" / "wisdm"
+        assert sorted(p.name for p in cache.iterdir()) == ["WISDM_ar_v1.1", "download.json"]
+        assert hashlib.sha256(WISDM_ARCHIVE).hexdigest() in (cache / "download.json").read_text()
+        # A second call touches no network, even with the mirror unreachable.
+        monkeypatch.setenv(_fetch.MIRROR_ENV, f"http://127.0.0.1:{dead_port}")
+        X, y = fetch_wisdm(data_home=tmp_path, window=4, step=2, return_X_y=True)
+        assert server.requests == ["WISDM_ar_latest.tar.gz"]
+        np.testing.assert_array_equal(X, bunch.data)
+        assert y.tolist() == bunch.target.tolist()
+
+    def test_unpinned_archive_is_checked_by_its_content(self, server, tmp_path, monkeypatch):
+        """With no checksum (the official WISDM pin), an archive without the raw file is
+        refused and nothing is left."""
+        _pin(monkeypatch, "wisdm", checksums=())
+        server.files["WISDM_ar_latest.tar.gz"] = _tar_gz({"other/file.txt": b"x"})
+        with pytest.raises(OSError, match="does not hold WISDM_ar_v1.1/ with"):
+            fetch_wisdm(data_home=tmp_path)
+        # The verified download stays to be inspected; no unpacked folder.
+        assert not (tmp_path / "skiwce" / "wisdm" / "WISDM_ar_v1.1").exists()
+        assert not [p for p in (tmp_path / "skiwce" / "wisdm").iterdir() if p.name[0] == "."]
+
+    def test_bad_window_downloads_nothing(self, wisdm, server, tmp_path):
+        with pytest.raises(ValueError, match="window must be an integer >= 1"):
+            fetch_wisdm(data_home=tmp_path, window=0)
+        assert server.requests == []
+
+
+class TestFetchCifar10:
+    def test_download_verify_and_cache(self, cifar, server, tmp_path, monkeypatch, dead_port):
+        bunch = fetch_cifar10(data_home=tmp_path, subset="all")
+        assert bunch.data.shape == (10, 3, 32, 32) and bunch.data_test.shape == (2, 3, 32, 32)
+        assert bunch.target_names.tolist() == ["a", "b"]
+        assert server.requests == ["cifar-10-python.tar.gz"]
+        monkeypatch.setenv(_fetch.MIRROR_ENV, f"http://127.0.0.1:{dead_port}")
+        X, y = fetch_cifar10(data_home=tmp_path, subset="test", return_X_y=True)
+        np.testing.assert_array_equal(X, bunch.data_test)
+        assert server.requests == ["cifar-10-python.tar.gz"]
+
+    @pytest.mark.parametrize("pin", ["sha256", "md5", "size"])
+    def test_wrong_checksum(self, cifar, server, tmp_path, monkeypatch, pin):
+        if pin == "size":
+            _pin(monkeypatch, "cifar10", size=cifar.size + 1)
+        else:
+            wrong = tuple(
+                c if not c.startswith(pin) else f"{pin}:" + "0" * len(c.split(":")[1])
+                for c in cifar.checksums
+            )
+            _pin(monkeypatch, "cifar10", checksums=wrong)
+        match = "bytes; the CIFAR-10" if pin == "size" else f"has {pin} [0-9a-f]+; the CIFAR-10"
+        with pytest.raises(OSError, match=match) as info:
+            fetch_cifar10(data_home=tmp_path)
+        assert "Nothing was kept" in str(info.value)
+        assert server.requests == ["cifar-10-python.tar.gz"]  # not retried
+        assert _cache_files(tmp_path) == ["skiwce", "skiwce/cifar10"]
+
+    def test_interrupted_download_is_retried(self, cifar, server, tmp_path):
+        server.truncate["cifar-10-python.tar.gz"] = 2
+        X, _ = fetch_cifar10(data_home=tmp_path, subset="test", return_X_y=True)
+        assert X.shape == (2, 3, 32, 32)
+        assert server.requests == ["cifar-10-python.tar.gz"] * 3
+
+    def test_interrupted_download_keeps_nothing(self, cifar, server, tmp_path):
+        server.truncate["cifar-10-python.tar.gz"] = 100
+        with pytest.raises(OSError, match=r"4 tries; last error: IncompleteRead") as info:
+            fetch_cifar10(data_home=tmp_path)
+        assert server.requests == ["cifar-10-python.tar.gz"] * 4
+        assert _cache_files(tmp_path) == ["skiwce", "skiwce/cifar10"]
+        assert "cifar-10-python.tar.gz" in str(info.value)
+
+    def test_not_found_is_not_retried(self, cifar, server, tmp_path):
+        del server.files["cifar-10-python.tar.gz"]
+        with pytest.raises(OSError, match=r"\(1 try; last error: HTTPError: Not Found\)"):
+            fetch_cifar10(data_home=tmp_path)
+        assert server.requests == ["cifar-10-python.tar.gz"]
+
+    def test_bad_subset_downloads_nothing(self, cifar, server, tmp_path):
+        with pytest.raises(ValueError, match="subset must be one of"):
+            fetch_cifar10(data_home=tmp_path, subset="valid")
+        assert server.requests == []
+
+
+class TestOffline:
+    def test_unreachable_without_cache(self, cifar, tmp_path, monkeypatch, dead_port):
+        url = f"http://127.0.0.1:{dead_port}"
+        monkeypatch.setenv(_fetch.MIRROR_ENV, url)
+        with pytest.raises(OSError) as info:
+            fetch_cifar10(data_home=tmp_path)
+        message = str(info.value)
+        target = tmp_path / "skiwce" / "cifar10" / "cifar-10-python.tar.gz"
+        assert f"from {url}/cifar-10-python.tar.gz (4 tries" in message
+        assert f"put the file, unchanged, at '{target}'" in message
+        assert "SKIWCE_DATA_MIRROR" in message
+        assert _cache_files(tmp_path) == ["skiwce", "skiwce/cifar10"]
+
+    def test_download_if_missing_false(self, wisdm, server, tmp_path):
+        with pytest.raises(OSError) as info:
+            fetch_wisdm(data_home=tmp_path, download_if_missing=False)
+        message = str(info.value)
+        assert "download_if_missing=False" in message
+        assert "WISDM_ar_latest.tar.gz" in message and "http://127.0.0.1:" in message
+        assert str(tmp_path / "skiwce" / "wisdm" / "WISDM_ar_latest.tar.gz") in message
+        assert server.requests == []
+
+    def test_official_url_in_the_message(self, tmp_path, monkeypatch):
+        monkeypatch.delenv(_fetch.MIRROR_ENV, raising=False)
+        with pytest.raises(OSError, match="https://www.cs.toronto.edu/~kriz/cifar-10-python"):
+            fetch_cifar10(data_home=tmp_path, download_if_missing=False)
+
+    def test_placed_by_hand(self, cifar, tmp_path, monkeypatch, dead_port):
+        """An archive put where the message says is verified and unpacked, offline."""
+        monkeypatch.setenv(_fetch.MIRROR_ENV, f"http://127.0.0.1:{dead_port}")
+        cache = tmp_path / "skiwce" / "cifar10"
+        cache.mkdir(parents=True)
+        (cache / "cifar-10-python.tar.gz").write_bytes(CIFAR_ARCHIVE)
+        X, _ = fetch_cifar10(data_home=tmp_path, download_if_missing=False, return_X_y=True)
+        assert X.shape == (10, 3, 32, 32)
+        assert not (cache / "cifar-10-python.tar.gz").exists()
+
+    def test_wrong_file_placed_by_hand(self, cifar, tmp_path):
+        cache = tmp_path / "skiwce" / "cifar10"
+        cache.mkdir(parents=True)
+        (cache / "cifar-10-python.tar.gz").write_bytes(WISDM_ARCHIVE)
+        with pytest.raises(OSError, match="it is not the pinned file. Delete it"):
+            fetch_cifar10(data_home=tmp_path)
+        assert (cache / "cifar-10-python.tar.gz").exists()  # the user's file is not deleted
+
+    def test_file_mirror(self, cifar, tmp_path, monkeypatch):
+        mirror = tmp_path / "mirror"
+        mirror.mkdir()
+        (mirror / "cifar-10-python.tar.gz").write_bytes(CIFAR_ARCHIVE)
+        monkeypatch.setenv(_fetch.MIRROR_ENV, mirror.as_uri())
+        X, _ = fetch_cifar10(data_home=tmp_path / "home", subset="test", return_X_y=True)
+        assert X.shape == (2, 3, 32, 32)
