@@ -334,3 +334,110 @@ class TestOffline:
         monkeypatch.setenv(_fetch.MIRROR_ENV, mirror.as_uri())
         X, _ = fetch_cifar10(data_home=tmp_path / "home", subset="test", return_X_y=True)
         assert X.shape == (2, 3, 32, 32)
+
+
+# --------------------------------------------------------------------------------------------
+# load_dataset and the command line fetch on first use
+
+
+def _wisdm_long_archive():
+    rng = np.random.RandomState(0)
+    rows = []
+    for user in (1, 30):
+        for activity in ("Walking", "Sitting"):
+            for t in range(120):
+                x, y, z = rng.normal(size=3) + (activity == "Walking")
+                rows.append(f"{user},{activity},{t},{x:.3f},{y:.3f},{z:.3f};")
+    text = ("\n".join(rows) + "\n").encode()
+    return _tar_gz({"WISDM_ar_v1.1/WISDM_ar_v1.1_raw.txt": text})
+
+
+def _cifar_ten_classes_archive():
+    rng = np.random.RandomState(1)
+    names = [f"class{i}".encode() for i in range(10)]
+    files = {"cifar-10-batches-py/batches.meta": pickle.dumps({b"label_names": names})}
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        data = rng.randint(0, 256, size=(10, 3072)).astype(np.uint8)
+        files[f"cifar-10-batches-py/{name}"] = pickle.dumps(
+            {b"data": data, b"labels": list(range(10))}
+        )
+    return _tar_gz(files)
+
+
+@pytest.fixture
+def data_home(tmp_path, monkeypatch):
+    """scikit-learn's data home, where load_dataset and the CLI cache their downloads."""
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "data_home"))
+    return tmp_path / "data_home"
+
+
+class TestLoadDatasetFetches:
+    def test_wisdm(self, server, monkeypatch, data_home):
+        from skiwce.datasets import load_dataset
+
+        archive = _wisdm_long_archive()
+        server.files["WISDM_ar_latest.tar.gz"] = archive
+        _pin(monkeypatch, "wisdm", checksums=(_sha256(archive),))
+        data = load_dataset("wisdm")
+        # 120 records give 2 windows of 80 with hop 40, per user and activity.
+        assert data.data.shape == (4, 3, 80) and data.data_test.shape == (4, 3, 80)
+        assert data.groups.tolist() == [1] * 4 and data.groups_test.tolist() == [30] * 4
+        assert data.target_names.tolist() == ["Sitting", "Walking"]
+        assert data.target.dtype == np.int64 and data.target.tolist() == [1, 1, 0, 0]
+        assert (data_home / "skiwce" / "wisdm" / "WISDM_ar_v1.1").is_dir()
+
+    def test_cifar10_lt(self, server, monkeypatch, data_home):
+        from skiwce.datasets import load_dataset
+
+        archive = _cifar_ten_classes_archive()
+        server.files["cifar-10-python.tar.gz"] = archive
+        _pin(monkeypatch, "cifar10", checksums=(_sha256(archive),), size=len(archive))
+        data = load_dataset("cifar10_lt", random_state=0)
+        # 5 training images per class; classes 5-9 keep int(5 / 20) -> at least 1.
+        assert np.bincount(data.target).tolist() == [5] * 5 + [1] * 5
+        assert data.data.dtype == np.float32 and 0 <= data.data.min() <= data.data.max() <= 1
+        assert data.data_test.shape == (10, 3, 32, 32)
+        assert data.target_names.tolist()[:2] == ["class0", "class1"]
+
+    def test_unknown_name_lists_the_fetched_ones(self):
+        from skiwce.datasets import load_dataset
+
+        with pytest.raises(ValueError, match=r"on first use, \['cifar10_lt', 'wisdm'\]"):
+            load_dataset("cifar10")
+
+
+class TestCommandLine:
+    @pytest.mark.slow  # 2-4 s on 2 cores: a real (one-epoch) comparison runs
+    def test_compare_fetches_wisdm_on_first_use(
+        self, server, monkeypatch, data_home, tmp_path, capsys
+    ):
+        from skiwce.cli import main
+
+        archive = _wisdm_long_archive()
+        server.files["WISDM_ar_latest.tar.gz"] = archive
+        _pin(monkeypatch, "wisdm", checksums=(_sha256(archive),))
+        argv = ["compare", "--dataset", "wisdm", "--methods", "ce", "--epochs", "1"]
+        argv += ["--seeds", "1", "--no-plots", "--no-progress", "--out", str(tmp_path / "out")]
+        assert main(argv) == 0
+        assert server.requests == ["WISDM_ar_latest.tar.gz"]
+        assert "## wisdm: WISDM v1.1" in capsys.readouterr().out
+        from skiwce.datasets import load_dataset
+
+        assert len(load_dataset("wisdm").target) == 4  # later runs read the cache
+        assert server.requests == ["WISDM_ar_latest.tar.gz"]
+
+    def test_compare_offline_says_what_to_do(self, monkeypatch, data_home, dead_port, capsys):
+        from skiwce.cli import main
+
+        monkeypatch.setenv(_fetch.MIRROR_ENV, f"http://127.0.0.1:{dead_port}")
+        assert main(["compare", "--dataset", "cifar10_lt", "--methods", "ce"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("skiwce compare: error: --dataset cifar10_lt: Could not download")
+        assert str(data_home / "skiwce" / "cifar10" / "cifar-10-python.tar.gz") in err
+
+    def test_datasets_lists_the_fetched_ones(self, capsys):
+        from skiwce.cli import main
+
+        assert main(["datasets"]) == 0
+        out = capsys.readouterr().out
+        assert "wisdm " in out and "cifar10_lt " in out and "Downloaded on first use" in out

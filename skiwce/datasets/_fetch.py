@@ -316,6 +316,15 @@ def _fetch(key, data_home, download_if_missing):
     return folder
 
 
+#: The data sets of ``load_dataset`` that are downloaded, and the archive each needs.
+_DATASET_ARCHIVES = {"wisdm": "wisdm", "cifar10_lt": "cifar10"}
+
+
+def _prefetch(name, data_home=None):
+    """Download and unpack the archive the data set ``name`` needs, unless it is cached."""
+    _fetch(_DATASET_ARCHIVES[name], data_home, True)
+
+
 def fetch_wisdm(*, data_home=None, download_if_missing=True, window=80, step=40, return_X_y=False):
     """Load WISDM v1.1 as fixed-length windows, downloading it on first use.
 
