@@ -441,3 +441,40 @@ class TestCommandLine:
         assert main(["datasets"]) == 0
         out = capsys.readouterr().out
         assert "wisdm " in out and "cifar10_lt " in out and "Downloaded on first use" in out
+
+
+class TestReproduceScript:
+    """benchmarks/paper/reproduce.py wisdm runs from nothing: it downloads on first use."""
+
+    @staticmethod
+    def _main():
+        import runpy
+        from pathlib import Path
+
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / "paper" / "reproduce.py"
+        return runpy.run_path(str(path), run_name="benchmark_under_test")["main"]
+
+    @pytest.mark.slow  # trains the HAR network for 3 epochs
+    def test_wisdm_from_nothing(self, server, monkeypatch, tmp_path, capsys):
+        archive = _wisdm_long_archive()
+        server.files["WISDM_ar_latest.tar.gz"] = archive
+        _pin(monkeypatch, "wisdm", checksums=(_sha256(archive),))
+        out = tmp_path / "wisdm.md"
+        argv = ["wisdm", "--quick", "--seeds", "1", "--data-home", str(tmp_path / "home")]
+        argv += ["--only", "CNN+CE", "IWCE T=20", "--out", str(out)]
+        self._main()(argv)
+        assert server.requests == ["WISDM_ar_latest.tar.gz"]
+        text = out.read_text()
+        assert "> WISDM v1.1, users 1-28 train, 29-36 test." in text
+        assert "| CNN+CE |" in text and "| IWCE T=20 |" in text
+
+    def test_offline_says_what_to_do(self, monkeypatch, tmp_path, dead_port, capsys):
+        monkeypatch.setenv(_fetch.MIRROR_ENV, f"http://127.0.0.1:{dead_port}")
+        home = tmp_path / "home"
+        with pytest.raises(SystemExit) as info:
+            self._main()(["cifar10", "--data-home", str(home), "--out", str(tmp_path / "c.md")])
+        assert info.value.code == 1
+        err = capsys.readouterr().err
+        assert "cifar10: Could not download CIFAR-10 (python version) from http://127.0" in err
+        assert str(home / "skiwce" / "cifar10" / "cifar-10-python.tar.gz") in err
+        assert not (tmp_path / "c.md").exists()
