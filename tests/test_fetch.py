@@ -216,11 +216,18 @@ class TestFetchWisdm:
         refused and nothing is left."""
         _pin(monkeypatch, "wisdm", checksums=())
         server.files["WISDM_ar_latest.tar.gz"] = _tar_gz({"other/file.txt": b"x"})
-        with pytest.raises(OSError, match="does not hold WISDM_ar_v1.1/ with"):
+        with pytest.raises(OSError, match="does not hold WISDM_ar_v1.1/ with") as info:
             fetch_wisdm(data_home=tmp_path)
-        # The verified download stays to be inspected; no unpacked folder.
-        assert not (tmp_path / "skiwce" / "wisdm" / "WISDM_ar_v1.1").exists()
-        assert not [p for p in (tmp_path / "skiwce" / "wisdm").iterdir() if p.name[0] == "."]
+        assert str(info.value).endswith("WISDM_ar_latest.tar.gz; nothing was kept.")
+        assert _cache_files(tmp_path) == ["skiwce", "skiwce/wisdm"]
+
+    def test_not_an_archive(self, server, tmp_path, monkeypatch):
+        """An error page served as the archive (no checksum to catch it) is not kept."""
+        _pin(monkeypatch, "wisdm", checksums=())
+        server.files["WISDM_ar_latest.tar.gz"] = b"<html>Service unavailable</html>"
+        with pytest.raises(OSError, match=r"Could not unpack .*(ReadError|not a gzip)"):
+            fetch_wisdm(data_home=tmp_path)
+        assert _cache_files(tmp_path) == ["skiwce", "skiwce/wisdm"]
 
     def test_bad_window_downloads_nothing(self, wisdm, server, tmp_path):
         with pytest.raises(ValueError, match="window must be an integer >= 1"):
@@ -292,6 +299,8 @@ class TestOffline:
         target = tmp_path / "skiwce" / "cifar10" / "cifar-10-python.tar.gz"
         assert f"from {url}/cifar-10-python.tar.gz (4 tries" in message
         assert f"put the file, unchanged, at '{target}'" in message
+        # The file to download by hand is the official one, whatever the mirror.
+        assert "download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (" in message
         assert "SKIWCE_DATA_MIRROR" in message
         assert _cache_files(tmp_path) == ["skiwce", "skiwce/cifar10"]
 
@@ -326,6 +335,15 @@ class TestOffline:
         with pytest.raises(OSError, match="it is not the pinned file. Delete it"):
             fetch_cifar10(data_home=tmp_path)
         assert (cache / "cifar-10-python.tar.gz").exists()  # the user's file is not deleted
+
+    def test_unpinned_wrong_file_placed_by_hand(self, tmp_path, monkeypatch):
+        _pin(monkeypatch, "wisdm", checksums=())
+        cache = tmp_path / "skiwce" / "wisdm"
+        cache.mkdir(parents=True)
+        (cache / "WISDM_ar_latest.tar.gz").write_bytes(CIFAR_ARCHIVE)
+        with pytest.raises(OSError, match="not the WISDM v1.1 archive. Delete it to download"):
+            fetch_wisdm(data_home=tmp_path, download_if_missing=False)
+        assert (cache / "WISDM_ar_latest.tar.gz").exists()
 
     def test_file_mirror(self, cifar, tmp_path, monkeypatch):
         mirror = tmp_path / "mirror"

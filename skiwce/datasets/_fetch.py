@@ -104,6 +104,10 @@ class _ChecksumError(OSError):
     """The bytes arrived whole but are not the pinned archive; retrying will not help."""
 
 
+class _ArchiveError(OSError):
+    """The archive cannot be unpacked, or does not hold what it should."""
+
+
 def _url(archive):
     mirror = os.environ.get(MIRROR_ENV, "").strip()
     return f"{mirror.rstrip('/')}/{archive.filename}" if mirror else archive.url
@@ -124,9 +128,9 @@ def _describe(archive):
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def _place_by_hand(archive, cache, url):
+def _place_by_hand(archive, cache):
     return (
-        f"To install it by hand, download {url}{_describe(archive)} on a machine that can "
+        f"To install it by hand, download {archive.url}{_describe(archive)} on a machine that can "
         f"reach it and put the file, unchanged, at '{cache / archive.filename}': the next call "
         "verifies and unpacks it without the network. Or set the environment variable "
         f"{MIRROR_ENV} to a base URL (https://, http:// or file://) that holds "
@@ -226,7 +230,7 @@ def _download(archive, path, url):
     raise OSError(
         f"Could not download {archive.title} from {url} ({tries} "
         f"{'try' if tries == 1 else 'tries'}; last error: {type(last).__name__}: {reason}). "
-        + _place_by_hand(archive, path.parent, url)
+        + _place_by_hand(archive, path.parent)
     ) from last
 
 
@@ -252,17 +256,15 @@ def _unpack(path, cache, archive):
                 else:  # Python < 3.10.12 / 3.11.4
                     tar.extractall(tmp, members=list(_safe_members(tar, tmp)))
         except (tarfile.TarError, EOFError, OSError) as exc:
-            raise OSError(
-                f"Could not unpack '{path}' ({type(exc).__name__}: {exc}); delete it to "
-                "download it again."
+            raise _ArchiveError(
+                f"Could not unpack '{path}' ({type(exc).__name__}: {exc})."
             ) from exc
         found = [tmp / archive.folder] + sorted(tmp.glob(f"*/{archive.folder}"))
         found = [folder for folder in found if _is_complete(folder, archive)]
         if not found:
-            raise OSError(
+            raise _ArchiveError(
                 f"The archive '{path}' does not hold {archive.folder}/ with "
-                f"{', '.join(archive.files)}; it is not the {archive.title} archive. Delete it "
-                "to download it again."
+                f"{', '.join(archive.files)}; it is not the {archive.title} archive."
             )
         if target.exists():  # a folder left incomplete by hand; ours are renamed whole
             shutil.rmtree(target)
@@ -285,7 +287,8 @@ def _fetch(key, data_home, download_if_missing):
         return folder
     path = cache / archive.filename
     url = _url(archive)
-    if path.is_file():  # a copy put there by hand, or a download whose unpacking stopped
+    placed = path.is_file()  # a copy put there by hand, or a download whose unpacking stopped
+    if placed:
         try:
             digests, n_bytes = _verify_file(path, archive)
         except _ChecksumError as exc:
@@ -296,11 +299,17 @@ def _fetch(key, data_home, download_if_missing):
         raise OSError(
             f"{archive.title} is not in the cache '{cache}' and download_if_missing=False. "
             f"Call again with download_if_missing=True to download it from {url}. "
-            + _place_by_hand(archive, cache, url)
+            + _place_by_hand(archive, cache)
         )
     else:
         digests, n_bytes = _download(archive, path, url)
-    _unpack(path, cache, archive)
+    try:
+        _unpack(path, cache, archive)
+    except _ArchiveError as exc:
+        if placed:
+            raise _ArchiveError(f"{exc} Delete it to download it again.") from None
+        path.unlink()  # e.g. an error page, where no checksum is pinned
+        raise _ArchiveError(f"{exc} It came from {url}; nothing was kept.") from None
     record = {
         "title": archive.title,
         "url": url,
