@@ -67,3 +67,17 @@ DATASETS = {
         "class) and a balanced test part of 200 signals per class."
     ),
 }
+
+#: The data sets :func:`skiwce.datasets.load_dataset` downloads on first use, by name, with a
+#: description (:func:`skiwce.datasets.fetch_wisdm`, :func:`skiwce.datasets.fetch_cifar10`).
+FETCHED_DATASETS = {
+    "wisdm": (
+        "WISDM v1.1 accelerometer windows, (n, 3, 80) with hop 40, 6 activities; users 1-28 "
+        "train, users 29-36 test, as in the paper. Downloaded on first use."
+    ),
+    "cifar10_lt": (
+        "CIFAR-10 as (n, 3, 32, 32) images in [0, 1]; classes 5-9 of the training part cut to "
+        "5 % (250 images each, the paper's set-up), the 10 000 test images. Downloaded on "
+        "first use (163 MiB)."
+    ),
+}

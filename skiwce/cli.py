@@ -214,9 +214,23 @@ class _UsageError(Exception):
 
 
 def _datasets():
-    from ._names import DATASETS
+    """Every name ``compare`` takes: the offline data sets and those downloaded on first use."""
+    from ._names import DATASETS, FETCHED_DATASETS
 
-    return DATASETS
+    return {**DATASETS, **FETCHED_DATASETS}
+
+
+def _fetch_first(names):
+    """Download the named data sets that are not offline, before any training."""
+    from ._names import FETCHED_DATASETS
+    from .datasets._fetch import _prefetch
+
+    for name in names:
+        if name in FETCHED_DATASETS:
+            try:
+                _prefetch(name)
+            except OSError as exc:
+                raise _UsageError(f"--dataset {name}: {exc}") from None
 
 
 def _common_params(args, **fixed):
@@ -356,6 +370,7 @@ def _run_compare(args, out):
     if args.cv < 2:
         raise _UsageError(f"--cv must be at least 2; got {args.cv}")
     _check_run_options(args)
+    _fetch_first(args.dataset)
     common = _common_params(
         args,
         module=args.module,

@@ -617,6 +617,8 @@ def test_public_names():
     assert sorted(datasets.__all__) == sorted(
         [
             "DATASETS",
+            "fetch_cifar10",
+            "fetch_wisdm",
             "load_cifar10",
             "load_dataset",
             "load_digits_images",

@@ -8,13 +8,16 @@ the mean and standard deviation of ours.
 - ``artificial``: the paper's Gaussian-quantile data (800/400/1000 training rows, 10 000 test
   rows), CNN1D, Adagrad + exponential learning-rate decay, 200 epochs. Runs at full size on a
   CPU; ``--quick`` shortens it to a smoke test.
-- ``wisdm``: WISDM v1.1 (``--data path/to/WISDM_ar_v1.1_raw.txt``), 80-sample windows with hop
-  40, users 1-28 train and 29-36 test, HARNet, Adam. Without ``--data`` it runs the same recipe
-  on the offline stand-in MNIST-1D made long-tailed, at a small size, and says so.
-- ``cifar10``: CIFAR-10 python batches (``--data path/to/cifar-10-batches-py``), the last five
-  classes cut to ``IR`` x 5000 images (IR in 20 %, 10 %, 5 %), ResNet-18 (CIFAR stem), SGD.
-  Without ``--data`` it runs on scikit-learn's digits made long-tailed, with a small ResNet, and
-  says so.
+- ``wisdm``: WISDM v1.1, 80-sample windows with hop 40, users 1-28 train and 29-36 test,
+  HARNet, Adam. The data are downloaded on first use (:func:`skiwce.datasets.fetch_wisdm`, into
+  ``--data-home``, by default scikit-learn's data home) or read from ``--data
+  path/to/WISDM_ar_v1.1_raw.txt``. ``--stand-in`` runs the same recipe on the offline stand-in
+  MNIST-1D made long-tailed, at a small size, and says so.
+- ``cifar10``: CIFAR-10 python batches, downloaded on first use
+  (:func:`skiwce.datasets.fetch_cifar10`) or read from ``--data path/to/cifar-10-batches-py``;
+  the last five classes cut to ``IR`` x 5000 images (IR in 20 %, 10 %, 5 %), ResNet-18 (CIFAR
+  stem), SGD. ``--stand-in`` runs on scikit-learn's digits made long-tailed, with a small
+  ResNet, and says so.
 
 Each run also writes the tidy table of runs (``.csv``) and where it came from (``.json``);
 ``--from-csv`` rebuilds the report from them without training (e.g. after a change of the
@@ -25,8 +28,9 @@ Examples::
     python benchmarks/paper/reproduce.py artificial --seeds 10
     python benchmarks/paper/reproduce.py artificial \
         --from-csv benchmarks/results/paper_artificial.csv
+    python benchmarks/paper/reproduce.py wisdm --seeds 3    # downloads WISDM on first use
     python benchmarks/paper/reproduce.py wisdm --data ~/data/WISDM_ar_v1.1_raw.txt --seeds 3
-    python benchmarks/paper/reproduce.py cifar10 --quick
+    python benchmarks/paper/reproduce.py cifar10 --stand-in --quick
 """
 
 import argparse
@@ -42,6 +46,8 @@ from skorch.callbacks import LRScheduler
 from skiwce import IWCEClassifierCV
 from skiwce.comparison import ComparisonResult, compare, make_method, paired_tests
 from skiwce.datasets import (
+    fetch_cifar10,
+    fetch_wisdm,
     load_cifar10,
     load_digits_images,
     load_wisdm,
@@ -126,10 +132,35 @@ def _iwce_grid(args, common):
     return methods
 
 
+_WISDM_STAND_IN = (
+    "OFFLINE STAND-IN (--stand-in): not WISDM but MNIST-1D made long-tailed (ratio 20) with "
+    "the paper's HAR network. Its numbers are not comparable with the paper's."
+)
+_CIFAR_STAND_IN = (
+    "OFFLINE STAND-IN (--stand-in): not CIFAR-10 but scikit-learn's digits (1x8x8) with "
+    "classes 5-9 cut to IR = {ir}, and a narrow ResNet-18 (width 8). Its numbers are not "
+    "comparable with the paper's."
+)
+
+
 def _wisdm(args):
     epochs = 3 if args.quick else args.epochs or 50
-    if args.data:
-        data = load_wisdm(args.data, window=80, step=40)
+    if args.stand_in:
+        note, batch_size = _WISDM_STAND_IN, 64
+    else:
+        note, batch_size = "WISDM v1.1, users 1-28 train, 29-36 test.", 400
+    if args.from_csv:  # the report is rebuilt from recorded runs: no data needed
+        split = (None,) * 4
+    elif args.stand_in:
+        train = make_mnist1d(n_samples=4000, random_state=0)
+        test = make_mnist1d(n_samples=2000, random_state=1)
+        X_lt, y_lt = make_long_tailed(train.data, train.target, imbalance_ratio=20, random_state=0)
+        split = (X_lt, y_lt, test.data, test.target)
+    else:
+        if args.data:
+            data = load_wisdm(args.data, window=80, step=40)
+        else:
+            data = fetch_wisdm(data_home=args.data_home, window=80, step=40)
         X = data.data.copy()
         train = data.groups <= 28
         # Per-axis z-score with the training windows' statistics.
@@ -137,19 +168,6 @@ def _wisdm(args):
         std = X[train].std(axis=(0, 2), keepdims=True)
         X = (X - mean) / std
         split = (X[train], data.target[train], X[~train], data.target[~train])
-        note = "WISDM v1.1, users 1-28 train, 29-36 test."
-        batch_size = 400
-    else:
-        train = make_mnist1d(n_samples=4000, random_state=0)
-        test = make_mnist1d(n_samples=2000, random_state=1)
-        X_lt, y_lt = make_long_tailed(train.data, train.target, imbalance_ratio=20, random_state=0)
-        split = (X_lt, y_lt, test.data, test.target)
-        note = (
-            "OFFLINE STAND-IN: no WISDM file was given, so this is MNIST-1D made long-tailed "
-            "(ratio 20) with the paper's HAR network. Its numbers are not comparable with "
-            "the paper's."
-        )
-        batch_size = 64
     common = {
         "module": "har",
         "standardize": False,  # the windows are z-scored above (WISDM) or already scaled
@@ -167,34 +185,36 @@ def _wisdm(args):
 
 def _cifar10(args):
     epochs = 2 if args.quick else args.epochs or 200
-    if args.data:
-        train = load_cifar10(args.data, subset="train")
-        test = load_cifar10(args.data, subset="test")
-        X, y = train.data.astype(np.float32) / 255, train.target
-        X_test, y_test = test.data.astype(np.float32) / 255, test.target
-        width, batch_size, minority = 64, 128, [5, 6, 7, 8, 9]
-        note = f"CIFAR-10, last five classes cut to IR x 5000 images (IR = {args.ir})."
+    if args.stand_in:
+        note, width, batch_size = _CIFAR_STAND_IN.format(ir=args.ir), 8, 64
     else:
+        note = f"CIFAR-10, last five classes cut to IR x 5000 images (IR = {args.ir})."
+        width, batch_size = 64, 128
+    if args.from_csv:  # the report is rebuilt from recorded runs: no data needed
+        X = y = X_test = y_test = None
+    elif args.stand_in:
         digits = load_digits_images()
         rng = np.random.RandomState(0)
         order = rng.permutation(len(digits.target))
         cut = len(order) // 2
         X, y = digits.data[order[:cut]], digits.target[order[:cut]]
         X_test, y_test = digits.data[order[cut:]], digits.target[order[cut:]]
-        width, batch_size, minority = 8, 64, [5, 6, 7, 8, 9]
-        note = (
-            "OFFLINE STAND-IN: no CIFAR-10 folder was given, so this is scikit-learn's digits "
-            f"(1x8x8) with classes 5-9 cut to IR = {args.ir}, and a narrow ResNet-18 (width 8). "
-            "Its numbers are not comparable with the paper's."
+    else:
+        if args.data:
+            data = load_cifar10(args.data, subset="all")
+        else:
+            data = fetch_cifar10(data_home=args.data_home, subset="all")
+        X, y = data.data.astype(np.float32) / 255, data.target
+        X_test, y_test = data.data_test.astype(np.float32) / 255, data.target_test
+    if X is not None:
+        X, y = make_long_tailed(
+            X,
+            y,
+            imbalance_ratio=1 / args.ir,
+            profile="step",
+            minority_classes=[5, 6, 7, 8, 9],
+            random_state=0,
         )
-    X, y = make_long_tailed(
-        X,
-        y,
-        imbalance_ratio=1 / args.ir,
-        profile="step",
-        minority_classes=minority,
-        random_state=0,
-    )
     common = {
         "module": "resnet18",
         "standardize": False,  # images in [0, 1], as the paper's
@@ -320,7 +340,22 @@ def _reference(methods):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
-    parser.add_argument("--data", default=None, help="local WISDM file or CIFAR-10 folder")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="local WISDM raw file or CIFAR-10 folder (default: download on first use)",
+    )
+    parser.add_argument(
+        "--data-home",
+        default=None,
+        help="cache of the downloads (default: scikit-learn's data home, ~/scikit_learn_data "
+        "or $SCIKIT_LEARN_DATA)",
+    )
+    parser.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="wisdm, cifar10: run the recipe on an offline stand-in (MNIST-1D, digits) instead",
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--ir", type=float, default=0.05, help="CIFAR-10 imbalance rate")
@@ -340,18 +375,22 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     argv = argv if argv is not None else sys.argv[1:]
-    methods, X, y, X_test, y_test, note = EXPERIMENTS[args.experiment](args)
+    if args.stand_in and (args.data or args.experiment == "artificial"):
+        parser.error("--stand-in is for wisdm and cifar10, without --data")
+    try:
+        methods, X, y, X_test, y_test, note = EXPERIMENTS[args.experiment](args)
+    except OSError as exc:
+        if args.data or args.experiment == "artificial":
+            raise
+        # The download failed: say what to do, without a traceback.
+        parser.exit(1, f"{parser.prog} {args.experiment}: {exc}\n")
     if args.only:
         unknown = sorted(set(args.only) - set(methods))
         if unknown:
             parser.error(f"--only names unknown methods {unknown}; the methods: {list(methods)}")
         methods = {name: methods[name] for name in methods if name in args.only}
     reference = _reference(methods)
-    suffix = (
-        "_quick"
-        if args.quick
-        else ("" if args.data or args.experiment == "artificial" else "_offline")
-    )
+    suffix = "_quick" if args.quick else ("_offline" if args.stand_in else "")
     out = Path(args.out) if args.out else RESULTS / f"paper_{args.experiment}{suffix}.md"
     if args.from_csv:
         table = pd.read_csv(args.from_csv)

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch, check_random_state
 
-from .._names import DATASETS
+from .._names import DATASETS, FETCHED_DATASETS
 from ._artificial import make_paper_quantiles
 from ._long_tail import make_long_tailed
 from ._mnist1d import make_mnist1d
@@ -88,7 +88,9 @@ def _long_tailed_split(X, y, *, per_class, ratio, rng, name, descr):
 
 
 def load_dataset(name, *, random_state=0):
-    """Load one of the named, offline data sets of :data:`DATASETS` (used by the comparison).
+    """Load one of the named data sets of the comparison: offline, or downloaded on first use.
+
+    The offline ones, the keys of :data:`DATASETS`:
 
     - ``"paper_quantiles"``: :func:`make_paper_quantiles` with ``subset="all"``;
     - ``"digits"``: :func:`load_digits_images`;
@@ -98,14 +100,23 @@ def load_dataset(name, *, random_state=0):
     - ``"mnist1d_lt"``: :func:`make_mnist1d` with 8000 rows split into a balanced test part of
       200 signals per class and a long-tailed training part (exponential, ratio 20).
 
-    Each loads in well under a second.
+    Each loads in well under a second. Two more are downloaded into scikit-learn's data home
+    on first use (see :func:`fetch_wisdm` and :func:`fetch_cifar10`), then read from there:
+
+    - ``"wisdm"``: :func:`fetch_wisdm` (80-record windows, hop 40), users 1-28 as the training
+      part and users 29-36 as the test part, the paper's split; the activities are encoded as
+      integers into ``target_names`` and the users are in ``groups`` and ``groups_test``;
+    - ``"cifar10_lt"``: :func:`fetch_cifar10` scaled to [0, 1] (float32), classes 5-9 of the
+      training part cut to 5 % of the largest class by :func:`make_long_tailed` (``"step"``,
+      ratio 20, the paper's set-up), and the 10 000 test images.
 
     Parameters
     ----------
     name : str
-        A key of :data:`DATASETS`.
+        A key of :data:`DATASETS`, ``"wisdm"`` or ``"cifar10_lt"``.
     random_state : int, RandomState instance or None, default=0
-        Seeds generation, the test split and the long tail. ``"digits"`` does not use it.
+        Seeds generation, the test split and the long tail. ``"digits"`` and ``"wisdm"`` do
+        not use it.
         ``"paper_quantiles"`` passes it to :func:`make_paper_quantiles` (whose own default, 1,
         is Taherkhani's seed).
 
@@ -113,13 +124,16 @@ def load_dataset(name, *, random_state=0):
     -------
     data : :class:`~sklearn.utils.Bunch`
         With ``data``, ``target``, ``target_names`` and ``DESCR``, and ``data_test`` and
-        ``target_test`` for the data sets with a fixed test split (``paper_quantiles`` and the
-        ``*_lt`` sets); the others leave the split to the caller.
+        ``target_test`` for the data sets with a fixed test split (``paper_quantiles``,
+        ``wisdm`` and the ``*_lt`` sets); the others leave the split to the caller.
 
     Raises
     ------
     ValueError
-        If ``name`` is not a key of :data:`DATASETS`; the message lists them.
+        If ``name`` is not a known name; the message lists them.
+    OSError
+        If ``"wisdm"`` or ``"cifar10_lt"`` is not in the cache and cannot be downloaded; the
+        message says what to do.
 
     Examples
     --------
@@ -131,8 +145,13 @@ def load_dataset(name, *, random_state=0):
     >>> data.data.shape[1:], np.bincount(data.target_test)
     ((1, 8, 8), array([50, 50, 50, 50, 50, 50, 50, 50, 50, 50]))
     """
+    if name in FETCHED_DATASETS:
+        return _load_fetched(name, random_state)
     if name not in DATASETS:
-        raise ValueError(f"Unknown data set {name!r}; the valid names are {sorted(DATASETS)}.")
+        raise ValueError(
+            f"Unknown data set {name!r}; the valid names are {sorted(DATASETS)}, and, downloaded "
+            f"on first use, {sorted(FETCHED_DATASETS)}."
+        )
     if name == "paper_quantiles":
         return make_paper_quantiles(subset="all", random_state=random_state)
     if name == "digits":
@@ -160,4 +179,55 @@ def load_dataset(name, *, random_state=0):
         rng=rng,
         name="Long-tailed MNIST-1D",
         descr=DATASETS[name],
+    )
+
+
+#: The paper's WISDM split: users up to this one train, the others test.
+_WISDM_LAST_TRAIN_USER = 28
+#: The paper's imbalanced CIFAR-10: the minority classes keep 5 % (ratio 20).
+_CIFAR_MINORITY = [5, 6, 7, 8, 9]
+_CIFAR_RATIO = 20
+
+
+def _load_fetched(name, random_state):
+    from ._fetch import fetch_cifar10, fetch_wisdm
+
+    if name == "wisdm":
+        wisdm = fetch_wisdm()
+        names, target = np.unique(wisdm.target, return_inverse=True)
+        train = wisdm.groups <= _WISDM_LAST_TRAIN_USER
+        return Bunch(
+            data=wisdm.data[train],
+            target=target[train].astype(np.int64),
+            data_test=wisdm.data[~train],
+            target_test=target[~train].astype(np.int64),
+            groups=wisdm.groups[train],
+            groups_test=wisdm.groups[~train],
+            target_names=names.astype(str),
+            DESCR=(
+                f"{wisdm.DESCR}\nSplit (the paper's): users 1-{_WISDM_LAST_TRAIN_USER} train, "
+                "the others test.\n"
+            ),
+        )
+    cifar = fetch_cifar10(subset="all")
+    X, y = make_long_tailed(
+        cifar.data,
+        cifar.target,
+        imbalance_ratio=_CIFAR_RATIO,
+        profile="step",
+        minority_classes=_CIFAR_MINORITY,
+        random_state=random_state,
+    )
+    counts = np.bincount(y, minlength=len(cifar.target_names)).tolist()
+    return Bunch(
+        data=np.divide(X, 255, dtype=np.float32),
+        target=y,
+        data_test=np.divide(cifar.data_test, 255, dtype=np.float32),
+        target_test=cifar.target_test,
+        target_names=cifar.target_names,
+        DESCR=(
+            f"{cifar.DESCR}\nImbalanced training part (skiwce's cifar10_lt): classes "
+            f"{_CIFAR_MINORITY} cut to 1/{_CIFAR_RATIO} of the largest class, images per class "
+            f"{counts}; pixels scaled to [0, 1].\n"
+        ),
     )
