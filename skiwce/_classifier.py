@@ -32,7 +32,7 @@ from ._fit_spec import (
 from ._net import BATCHINGS, PRECISIONS, IWCENet
 from ._torch_utils import resolve_n_threads, seeded, torch_threads
 from .callbacks import IncrementalClassWeights
-from .functional import SCHEDULES, WEIGHT_STRATEGIES, class_counts
+from .functional import SCHEDULES, WEIGHT_STRATEGIES, check_class_weight, class_counts
 from .models import MODULES
 
 __all__ = ["IWCEClassifier"]
@@ -254,7 +254,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         the rows a few dozen minority rows are memorised by a long budget, the fit first runs
         an inner search, :class:`IWCEClassifierCV` with 3-fold stratified cross-validation on
         its training rows (fewer folds if the rarest class has fewer than 3 rows), balanced
-        accuracy, this estimator's settings and T: over ``max_epochs`` in ``AUTO_EPOCHS``
+        accuracy (accuracy weighted by the costs for a dict or array ``class_weight``), this
+        estimator's settings and T: over ``max_epochs`` in ``AUTO_EPOCHS``
         (20, 100) and, for the default network on rows (``module="auto"`` on 2-D X without
         ``hidden_layer_sizes`` in ``module_params``), over the hidden layers in
         ``AUTO_WIDTHS`` ((), a linear model; (64,); (256, 256)). The candidates train as
@@ -683,11 +684,17 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             grid["module__hidden_layer_sizes"] = list(AUTO_WIDTHS)
         inner = {k: v for k, v in params.items() if k not in ("T", "warm_start", "max_epochs")}
         inner["verbose"] = 0
+        costs = check_class_weight(self.class_weight, classes)
+        scoring = "balanced_accuracy"
+        if isinstance(costs, np.ndarray):  # the user's costs: what they want predictions to follow
+            scoring = _CostWeightedAccuracy(
+                dict(zip(classes.tolist(), costs.tolist(), strict=True))
+            )
         search = IWCEClassifierCV(
             Ts=[self.T],
             param_grid=grid,
             cv=StratifiedKFold(min(3, rarest), shuffle=True, random_state=seed),
-            scoring="balanced_accuracy",
+            scoring=scoring,
             refit=False,
             max_epochs=AUTO_DEFAULT_EPOCHS,
             **inner,
@@ -960,6 +967,20 @@ def _print_plain_off_terminal(text):
     if not (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()):
         text = _ANSI.sub("", text)
     print(text)
+
+
+class _CostWeightedAccuracy:
+    """A scorer: accuracy with each test row weighted by its class's cost (the budget search's
+    score under a user's ``class_weight``)."""
+
+    def __init__(self, costs):
+        self.costs = costs
+
+    def __call__(self, estimator, X, y):
+        from sklearn.metrics import accuracy_score  # noqa: PLC0415
+
+        weights = np.array([self.costs[label] for label in np.asarray(y).tolist()])
+        return accuracy_score(y, estimator.predict(X), sample_weight=weights)
 
 
 class EpochBar:
