@@ -843,7 +843,7 @@ class TestDisplayNames:
         assert result.methods == ["la_loss", "mine"]  # the codes are the keys
         md = result.to_markdown()
         assert "| Logit-adjusted loss |" in md and "| mine |" in md
-        assert "Δ Balanced acc. vs Logit-adjusted loss (points)" in md
+        assert "Δ Balanced acc. (method − Logit-adjusted loss, points)" in md
         ticks = [t.get_text() for t in plot_scores(result).axes[0].get_xticklabels()]
         assert ticks == ["Logit-adjusted loss", "mine"]
         heat = plot_method_heatmap(result.table.assign(dataset="a"))
@@ -984,7 +984,7 @@ class TestComparisonResult:
         lines = md.splitlines()
         assert lines[0].startswith("| Method | Accuracy (%) | Balanced acc. (%) |")
         assert lines[0].endswith(
-            "| Δ Balanced acc. vs IWCE (points) | 95 % CI | p (corrected t) | Holm p |"
+            "| Δ Balanced acc. (method − IWCE, points) | 95 % CI | p (corrected t) | Holm p |"
         )
         assert lines[1].startswith("| --- | ---: |")
         # Display names: the method called "iwce" is shown as IWCE.
