@@ -8,6 +8,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
@@ -24,7 +25,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._names import OPTIMIZER_NAMES
-from ._net import BATCHINGS, PRECISIONS, IWCENet
+from ._net import BATCHINGS, PRECISIONS, IWCENet, SparseRows
 from ._torch_utils import FUSED_DEVICES, resolve_n_threads, seeded, torch_threads
 from .callbacks import IncrementalClassWeights
 from .functional import (
@@ -494,6 +495,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = True  # densified per batch (see fit)
         return tags
 
     # -- building blocks ----------------------------------------------------------------------
@@ -674,7 +676,9 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
     def _train_new(self, X, y, sample_weight, *, epochs=None, classes=None):
         """Build a network and train it (``epochs`` epochs; None: ``max_epochs``)."""
-        X, y, classes, sample_weight = self._check_fit_data(X, y, sample_weight, classes)
+        X, y, classes, sample_weight = self._check_fit_data(
+            X, y, sample_weight, classes, accept_sparse=True
+        )
         n_classes = len(classes)
         cost = check_class_weight(self.class_weight, classes)
         if self.switch_epoch is not None:
@@ -688,7 +692,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         torch_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
         stats = input_stats(X_train) if self.standardize else None
-        _standardize_split(X_train, valid, stats)
+        X_train = _standardize_split(X_train, valid, stats)
         counts = class_counts(y_train, n_classes, sample_weight=sw_train)
         criterion, criterion_kwargs = self._criterion(counts)
         net = self._build_net(
@@ -723,7 +727,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
                 f"fit, {self.classes_.tolist()}."
             )
         X, y, _, sample_weight = self._check_fit_data(
-            X, y, sample_weight, self.classes_, reset=False
+            X, y, sample_weight, self.classes_, reset=False, accept_sparse=True
         )
         if tuple(X.shape[1:]) != self.input_shape_:
             raise ValueError(
@@ -737,7 +741,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         base = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
         torch_seed, _, split_seed = ((s + 7919 * len(net.history)) % (2**31 - 1) for s in base)
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
-        _standardize_split(X_train, valid, self._input_stats())
+        X_train = _standardize_split(X_train, valid, self._input_stats())
         counts = class_counts(y_train, len(self.classes_), sample_weight=sw_train)
         net.train_split = None if valid is None else predefined_split(valid)
         # (an attribute, as skorch keeps it: set_params would try to re-initialize)
@@ -765,10 +769,23 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             instance = module if isinstance(module, nn.Module) else module(**module_kwargs)
         return resolve_n_threads("auto", self.device, instance, sample_shape, self.batch_size)
 
-    def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True):
-        """Validated inputs: X as a float32 copy, y encoded as int64 indices into ``classes``
-        (by default the labels of y)."""
-        X, y = validate_data(self, X, y, allow_nd=True, dtype="numeric", reset=reset)
+    def _check_fit_data(
+        self, X, y, sample_weight, classes=None, reset=True, accept_sparse=False
+    ):
+        """Validated inputs: X as a float32 copy (a CSR matrix for sparse X, with
+        ``accept_sparse``), y encoded as int64 indices into ``classes`` (by default the labels
+        of y)."""
+        if not reset:
+            self._check_sample_ndim(X)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            allow_nd=True,
+            dtype="numeric",
+            reset=reset,
+            accept_sparse=_SPARSE_FORMATS if accept_sparse else False,
+        )
         if y.dtype == object and len({isinstance(label, str) for label in y}) > 1:
             raise ValueError("Mix of label input types (string and number) in y.")
         check_classification_targets(y)
@@ -892,9 +909,29 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     def _net_input(X, sample_weight):
         return X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
 
+    def _check_sample_ndim(self, X):
+        """A clear error for X whose dimensions are not those of the fit (validate_data would
+        compare its second axis with the fit's channels)."""
+        if not hasattr(X, "shape"):
+            try:
+                X = np.asarray(X)
+            except (ValueError, TypeError):
+                return  # validate_data says what is wrong
+        ndim, expected = len(X.shape), len(self.input_shape_) + 1
+        if ndim != expected and ndim >= 2:
+            shape = X.shape
+            raise ValueError(
+                f"X has {ndim} dimensions, shape {tuple(shape)}, but {type(self).__name__} was "
+                f"fitted on {_sample_kind(self.input_shape_)}; pass X of shape "
+                f"(n_samples, {', '.join(map(str, self.input_shape_))})."
+            )
+
     def _validate_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype="numeric")
+        self._check_sample_ndim(X)
+        X = validate_data(
+            self, X, reset=False, allow_nd=True, dtype="numeric", accept_sparse=_SPARSE_FORMATS
+        )
         if tuple(X.shape[1:]) != self.input_shape_:
             raise ValueError(
                 f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
@@ -939,11 +976,33 @@ def _check_routed(prefix, cls, params, set_by_net=(), also=()):
         )
 
 
+_SPARSE_FORMATS = ("csr", "csc")
+
+
+def _sample_kind(input_shape):
+    """``"series of shape (n_samples, channels=3, length=60)"``: what a fit's X was."""
+    names = {
+        1: ("rows", ("n_features",)),
+        2: ("series", ("channels", "length")),
+        3: ("images", ("channels", "height", "width")),
+    }
+    kind, axes = names.get(len(input_shape), ("samples", [f"d{i}" for i in input_shape]))
+    dims = ", ".join(f"{a}={n}" for a, n in zip(axes, input_shape, strict=True))
+    return f"{kind} of shape (n_samples, {dims})"
+
+
 def _as_float32(X):
-    """A C-contiguous float32 copy of X; values beyond float32's range are an error."""
-    with np.errstate(over="ignore"):
-        X32 = np.array(X, dtype=np.float32, order="C")
-    if not np.all(np.isfinite(X32)):
+    """A C-contiguous float32 copy of X (a CSR float32 copy of a sparse matrix); values
+    beyond float32's range are an error."""
+    if sp.issparse(X):
+        with np.errstate(over="ignore"):
+            X32 = X.tocsr().astype(np.float32)  # a copy, also of a CSR matrix
+        finite = np.all(np.isfinite(X32.data))
+    else:
+        with np.errstate(over="ignore"):
+            X32 = np.array(X, dtype=np.float32, order="C")
+        finite = np.all(np.isfinite(X32))
+    if not finite:
         raise ValueError(
             "X has values beyond float32's range (about ±3.4e38), which the network computes in; "
             "scale the inputs."
@@ -954,10 +1013,17 @@ def _as_float32(X):
 def input_stats(X):
     """Mean and standard deviation of float32 inputs, per feature for rows and per channel
     (axis 1, over the samples and positions) for series and images, as float32 arrays; a zero
-    deviation becomes 1 (the feature or channel is only centred)."""
-    axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
-    mean = X.mean(axis=axes, dtype=np.float64)
-    std = X.std(axis=axes, dtype=np.float64)
+    deviation becomes 1 (the feature or channel is only centred). A sparse matrix's are
+    computed without making it dense."""
+    if sp.issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis  # noqa: PLC0415
+
+        mean, var = mean_variance_axis(X.astype(np.float64), axis=0)
+        std = np.sqrt(var)
+    else:
+        axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
+        mean = X.mean(axis=axes, dtype=np.float64)
+        std = X.std(axis=axes, dtype=np.float64)
     std[~(std > 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1))] = 1.0
     return mean.astype(np.float32), std.astype(np.float32)
 
@@ -968,7 +1034,10 @@ def _broadcast(stat, ndim):
 
 def standardize_inputs(X, stats):
     """``(X - mean) / scale`` in place on ``X`` (a float32 array the caller owns); returns X.
-    ``stats=None`` leaves X."""
+    ``stats=None`` leaves X. A sparse matrix is not changed: it comes back as
+    :class:`~skiwce._net.SparseRows`, which standardise each batch as they make it dense."""
+    if sp.issparse(X):
+        return SparseRows(X, stats)
     if stats is None:
         return X
     mean, scale = stats
@@ -979,13 +1048,15 @@ def standardize_inputs(X, stats):
 
 def _standardize_split(X_train, valid, stats):
     """Standardise the training inputs and the validation Dataset's, in place (both are the
-    fit's own copies)."""
-    if stats is None:
-        return
-    standardize_inputs(X_train, stats)
+    fit's own copies); returns the training inputs (sparse ones as SparseRows, also in the
+    Dataset)."""
+    X_train = standardize_inputs(X_train, stats)
     if valid is not None:
-        X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
-        standardize_inputs(X_valid, stats)
+        if isinstance(valid.X, dict):
+            valid.X["X"] = standardize_inputs(valid.X["X"], stats)
+        else:
+            valid.X = standardize_inputs(valid.X, stats)
+    return X_train
 
 
 def _check_device(device):
