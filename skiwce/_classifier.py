@@ -283,6 +283,14 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         ``optimizer__<name>``.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra callbacks, e.g. ``skorch.callbacks.LRScheduler``; they are cloned at each fit.
+        There is no validation split unless ``validation_fraction`` is set (or
+        ``early_stopping=True``), unlike skorch's default: a callback that monitors a
+        ``valid_*`` key (skorch's ``EarlyStopping()`` and ``Checkpoint()`` watch
+        ``valid_loss``) is an error at the start of :meth:`fit` without one. Monitor
+        ``"valid_bacc"`` (balanced accuracy, ``lower_is_better=False``) rather than the
+        weighted ``valid_loss``. A callback that stops training before alpha reaches 1 (the
+        weights their target) warns: the model is then close to plain cross entropy;
+        ``early_stopping=True`` avoids it.
     validation_fraction : float or None, default=None
         Fraction of the training data held out (stratified) to score balanced accuracy every
         epoch (``valid_bacc`` in the history). The class weights are computed on the rest.
@@ -605,6 +613,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             callbacks.append(("progress", EpochProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
             name, cb = cb if isinstance(cb, tuple) else (f"user_{i}", cb)
+            if not has_valid:
+                _check_needs_no_validation(i, cb)
             callbacks.append((name, clone(cb)))
         return callbacks
 
@@ -617,8 +627,15 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, channels, length) or \
-                (n_samples, channels, height, width)
-            Training inputs; copied to float32, never modified.
+                (n_samples, channels, height, width), or sparse matrix
+            Training inputs; copied to float32, never modified. A scipy sparse matrix (rows
+            of features; CSR or CSC, other formats are converted) stays sparse: the copy is a
+            float32 CSR matrix (about 8 bytes per stored value), the standardisation
+            statistics are computed without making it dense, and each mini-batch is made
+            dense (and standardised) when it is sliced, so at most ``batch_size x
+            n_features`` float32 values are dense at a time, in training and prediction.
+            The stacked engine (:class:`~skiwce.IWCEClassifierCV`, ``compare``'s stacks)
+            takes dense arrays only.
         y : array-like of shape (n_samples,)
             Class labels of any type.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -759,6 +776,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         self.n_iter_ = len(net.history)
         self.interrupted_ = bool(getattr(net, "interrupted_", False))
         self._warn_if_diverged_or_interrupted()
+        _warn_if_stopped_before_target(net)
         return self
 
     def _n_threads(self, module, module_kwargs, sample_shape):
@@ -769,9 +787,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             instance = module if isinstance(module, nn.Module) else module(**module_kwargs)
         return resolve_n_threads("auto", self.device, instance, sample_shape, self.batch_size)
 
-    def _check_fit_data(
-        self, X, y, sample_weight, classes=None, reset=True, accept_sparse=False
-    ):
+    def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True, accept_sparse=False):
         """Validated inputs: X as a float32 copy (a CSR matrix for sparse X, with
         ``accept_sparse``), y encoded as int64 indices into ``classes`` (by default the labels
         of y)."""
@@ -822,9 +838,12 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             fraction = 0.1
         if fraction is None:
             return (X, y, _mean_one(sample_weight)), None
-        idx_train, idx_valid = train_test_split(
-            np.arange(len(y)), test_size=fraction, stratify=y, random_state=seed
-        )
+        try:
+            idx_train, idx_valid = train_test_split(
+                np.arange(len(y)), test_size=fraction, stratify=y, random_state=seed
+            )
+        except ValueError as exc:
+            raise ValueError(_split_error(self, fraction, y, exc)) from exc
         valid_X = self._net_input(X[idx_valid], _mean_one_valid(_take(sample_weight, idx_valid)))
         train = (X[idx_train], y[idx_train], _mean_one(_take(sample_weight, idx_train)))
         return train, Dataset(valid_X, y[idx_valid])
@@ -1057,6 +1076,65 @@ def _standardize_split(X_train, valid, stats):
         else:
             valid.X = standardize_inputs(valid.X, stats)
     return X_train
+
+
+def _split_error(estimator, fraction, y, exc):
+    """The message of a validation split that cannot be made (a class too small for it)."""
+    setting = (
+        f"validation_fraction={estimator.validation_fraction}"
+        if estimator.validation_fraction is not None
+        else f"early_stopping=True (which holds out validation_fraction={fraction})"
+    )
+    counts = np.bincount(y)
+    present = counts[counts > 0]
+    return (
+        f"{setting} holds out a stratified validation part of the training data, which needs "
+        f"at least 2 samples of every class and room for each class in the {fraction:g} held "
+        f"out; here {len(y)} samples, the smallest class has {int(present.min())} "
+        f"(scikit-learn: {exc}). Use a larger validation_fraction, more data, or "
+        "validation_fraction=None (no validation, so no early_stopping)."
+    )
+
+
+def _monitor(cb):
+    """The history key a skorch callback watches (EarlyStopping, Checkpoint,
+    ReduceLROnPlateau through LRScheduler...), or None."""
+    monitor = getattr(cb, "monitor", None)
+    return monitor if isinstance(monitor, str) else None
+
+
+def _check_needs_no_validation(i, cb):
+    """A user callback that watches a ``valid_*`` key in a fit without a validation split
+    is an error now, not a KeyError deep in training."""
+    _, cb = cb if isinstance(cb, tuple) else (None, cb)
+    monitor = _monitor(cb)
+    if monitor is not None and monitor.startswith("valid_"):
+        raise ValueError(
+            f"callbacks[{i}] ({type(cb).__name__}) monitors {monitor!r}, a score of the "
+            "validation split, but this fit holds none out: set validation_fraction (e.g. "
+            "0.1) to score the held-out rows every epoch ('valid_bacc': balanced accuracy, "
+            "'valid_loss': the weighted loss), or use early_stopping=True, which watches "
+            "valid_bacc from the epoch the weights reach their target."
+        )
+
+
+def _warn_if_stopped_before_target(net):
+    """Warn when a callback (a user's EarlyStopping) ended training while the class weights
+    were still far from their target: the model is then close to plain cross entropy."""
+    stopper = getattr(net, "stopped_by_", None)
+    if stopper is None or not len(net.history):
+        return
+    alpha = net.history[-1].get("alpha", 1.0)
+    if alpha < 1.0:
+        warnings.warn(
+            f"{stopper} stopped training at epoch {len(net.history)} of {net.max_epochs}, "
+            f"with alpha = {alpha:.3g}: the class weights never reached their target, so the "
+            "model is closer to plain cross entropy than to IWCE. Use early_stopping=True "
+            "(it only watches epochs from the switch epoch on), or set switch_epoch (e.g. 0.5) "
+            "or schedule='step' so that the weights reach their target before it can stop.",
+            UserWarning,
+            stacklevel=6,  # the caller of fit (through _fit_context)
+        )
 
 
 def _check_device(device):

@@ -270,14 +270,18 @@ class IWCENet(NeuralNetClassifier):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch swallows KeyboardInterrupt after this returns; remember that it happened.
         self.interrupted_ = False
+        self.stopped_by_ = None
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:
             # skorch's EarlyStopping stops training by raising KeyboardInterrupt too.
-            self.interrupted_ = not any(
-                isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
-                for _, cb in self.callbacks_
-            )
+            stoppers = [
+                f"{type(cb).__name__} {name!r}"
+                for name, cb in self.callbacks_
+                if isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+            ]
+            self.interrupted_ = not stoppers
+            self.stopped_by_ = stoppers[0] if stoppers else None
             raise
 
     def infer(self, x, **fit_params):

@@ -131,7 +131,9 @@ class TestCompareDatasets:
         line = next(x for x in md.splitlines() if x.startswith("- **cv0**"))
         assert "corrected resampled t-test" in line and f"Holm {phrase}" in line
         delta = tests.loc[("cv0", "prior"), "mean_diff"]
-        verb = ("better than" if delta > 0 else "worse than") if p < 0.05 else "not distinguishable"
+        verb = (
+            ("better than" if delta > 0 else "worse than") if p < 0.05 else "not distinguishable"
+        )
         assert f"prior is {verb}" in line
         fixed = next(x for x in md.splitlines() if x.startswith("- **fixed**"))
         assert "measures seed variance only" in fixed

@@ -133,9 +133,7 @@ def describe_test(result, tests, test, test_metric, alpha):
     if test != "wilcoxon":
         what += f", with its {_level(alpha)} confidence interval"
     if J < 2:
-        p = (
-            f"p: no test, fewer than 2 successful runs of a method are paired with {reference}'s"
-        )
+        p = f"p: no test, fewer than 2 successful runs of a method are paired with {reference}'s"
         return f"{what}; {p}"
     if test == "corrected_t":
         ratios = tests["test_train_ratio"].to_numpy(dtype=float)
@@ -192,9 +190,7 @@ def verdicts(tests, reference, alpha, digits):
         details = [f"Δ = {_points(delta, digits)}"]
         if _finite(row["ci_low"]) and _finite(row["ci_high"]):
             low, high = 100 * row["ci_low"], 100 * row["ci_high"]
-            details.append(
-                f"{_level(alpha)} CI {_points(low, digits)} to {_points(high, digits)}"
-            )
+            details.append(f"{_level(alpha)} CI {_points(low, digits)} to {_points(high, digits)}")
         details = ", ".join(details) + f"; Holm {_p_phrase(p)}"
         if p < alpha and delta != 0:
             verb = "better than" if delta > 0 else "worse than"

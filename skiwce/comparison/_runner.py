@@ -372,8 +372,8 @@ def compare(
     y : array-like of shape (n_samples,)
         Class labels.
     X_test, y_test : array-like or None, default=None
-        A fixed test set, of the same kind as ``X``. When given, each seed is one train/test run (``fold`` 0) and ``cv`` is
-        not used.
+        A fixed test set, of the same kind as ``X``. When given, each seed is one train/test
+        run (``fold`` 0) and ``cv`` is not used.
     cv : int or cross-validation splitter, default=5
         Number of stratified folds, or a splitter (a copy of a shuffling splitter with a
         ``random_state`` gets each seed's integer; the splitter given is not changed).
