@@ -328,7 +328,8 @@ def _across_sentences(suite, metric, alpha, complete, dropped):
         lines.append(
             f"- Each method against {_name(ref)}: its wins/ties/losses over the data sets, the "
             f"mean difference Δ (method − {_name(ref)}) and a Wilcoxon signed-rank test of the "
-            f"differences over the {n} data sets, Holm-corrected over the {k - 1} comparisons:"
+            f"differences over the {n} data sets, Holm-corrected over the "
+            f"{_plural(k - 1, 'comparison')}:"
         )
         for method, row in ranks.iterrows():
             if method == ref:
