@@ -66,7 +66,9 @@ class TestMain:
         assert "Wrote " in captured.out
         # 2 epochs: the budget warning comes last, plainly, on stderr
         last = captured.err.strip().splitlines()[-1]
-        assert last.startswith("skiwce compare: warning: The result may not be trusted: ")
+        assert last.startswith(
+            "skiwce compare: warning: The results on paper_quantiles may not be trusted: "
+        )
         assert "fewer than 20 epochs" in last
         # no progress bar, no warnings but the budget's
         assert captured.err.count("\n") == 1
@@ -92,10 +94,10 @@ class TestMain:
         argv += ["--seeds", "2", "--out", str(out_dir), "--no-progress"]
         assert main(argv) == 0
         captured = capsys.readouterr()
-        # only the budget warnings, one per data set, at the end
-        assert [line.split(": warning: ")[0] for line in captured.err.splitlines()] == [
-            "skiwce compare"
-        ] * 2
+        # only the budget warning, once for both data sets (the same message), at the end
+        lines = captured.err.splitlines()
+        assert [line.split(": warning: ")[0] for line in lines] == ["skiwce compare"]
+        assert "The results on paper_quantiles and digits_lt may not be trusted" in lines[0]
         assert captured.out.startswith("# IWCE against 2 methods on 2 data sets")
         assert "digits_lt/, paper_quantiles/ to " in captured.out.splitlines()[-1]
         names = {p.name for p in out_dir.iterdir()}
@@ -304,7 +306,7 @@ class TestMain:
             ),
             (["compare", "--dataset", "digits", "--module", "vgg"], "invalid choice: 'vgg'"),
             (["compare", "--dataset", "digits", "--optimizer", "lbfgs"], "invalid choice"),
-            (["compare"], "the following arguments are required: --dataset"),
+            (["compare"], "one of the arguments --dataset/--datasets --data is required"),
             ([], "the following arguments are required: COMMAND"),
             (["frobnicate"], "invalid choice: 'frobnicate'"),
         ],
