@@ -1296,6 +1296,30 @@ class TestUserData:
             result.table["balanced_accuracy"], dense.table["balanced_accuracy"]
         )
 
+    def test_a_numeric_dataframe_trains_stacked_and_in_suites(self):
+        from skiwce import IWCEClassifier
+        from skiwce.comparison import compare, compare_datasets
+
+        frame, y = self.table(90)
+        frame = frame[["a", "b"]]
+        net = IWCEClassifier(**{**FAST, "max_epochs": 20}, random_state=0)
+        stacked = compare({"iwce": net}, frame, y, cv=2, progress=False, return_estimators=True)
+        alone = compare({"iwce": net}, frame.to_numpy(), y, cv=2, progress=False, stack=False)
+        assert stacked.table["error"].isna().all()
+        assert type(next(iter(stacked.estimators.values()))).__name__ == "StackMember"
+        np.testing.assert_allclose(
+            stacked.table["balanced_accuracy"], alone.table["balanced_accuracy"], atol=0.05
+        )
+        full, y_full = self.table()
+        suite = compare_datasets(
+            {"t1": (full, y_full), "t2": (full[::-1], y_full[::-1])},
+            {"logreg": self.pipeline(), "prior": DummyClassifier()},
+            cv=5,
+            n_seeds=2,
+            progress=False,
+        )
+        assert suite.table["error"].isna().all() and suite.datasets == ["t1", "t2"]
+
     def test_every_run_failed_says_so(self):
         from skiwce.comparison import compare
 
