@@ -6,6 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
@@ -283,6 +284,14 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         ``optimizer__<name>``.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra callbacks, e.g. ``skorch.callbacks.LRScheduler``; they are cloned at each fit.
+        There is no validation split unless ``validation_fraction`` is set (or
+        ``early_stopping=True``), unlike skorch's default: a callback that monitors a
+        ``valid_*`` key (skorch's ``EarlyStopping()`` and ``Checkpoint()`` watch
+        ``valid_loss``) is an error at the start of :meth:`fit` without one. Monitor
+        ``"valid_bacc"`` (balanced accuracy, ``lower_is_better=False``) rather than the
+        weighted ``valid_loss``. A callback that stops training before alpha reaches 1 (the
+        weights their target) warns: the model is then close to plain cross entropy;
+        ``early_stopping=True`` avoids it.
     validation_fraction : float or None, default=None
         Fraction of the training data held out (stratified) to score balanced accuracy every
         epoch (``valid_bacc`` in the history). The class weights are computed on the rest.
@@ -502,6 +511,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = True  # densified per batch (see fit)
         return tags
 
     # -- building blocks ----------------------------------------------------------------------
@@ -543,6 +553,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             callbacks.append(("progress", EpochProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
             name, cb = cb if isinstance(cb, tuple) else (f"user_{i}", cb)
+            if not has_valid:
+                _check_needs_no_validation(i, cb)
             callbacks.append((name, clone(cb)))
         return callbacks
 
@@ -555,8 +567,15 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, channels, length) or \
-                (n_samples, channels, height, width)
-            Training inputs; copied to float32, never modified.
+                (n_samples, channels, height, width), or sparse matrix
+            Training inputs; copied to float32, never modified. A scipy sparse matrix (rows
+            of features; CSR or CSC, other formats are converted) stays sparse: the copy is a
+            float32 CSR matrix (about 8 bytes per stored value), the standardisation
+            statistics are computed without making it dense, and each mini-batch is made
+            dense (and standardised) when it is sliced, so at most ``batch_size x
+            n_features`` float32 values are dense at a time, in training and prediction.
+            The stacked engine (:class:`~skiwce.IWCEClassifierCV`, ``compare``'s stacks)
+            takes dense arrays only.
         y : array-like of shape (n_samples,)
             Class labels of any type.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -617,7 +636,9 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
     def _train_new(self, X, y, sample_weight, *, epochs=None, classes=None):
         """Build a network and train it (``epochs`` epochs; None: ``max_epochs``)."""
-        X, y, classes, sample_weight = self._check_fit_data(X, y, sample_weight, classes)
+        X, y, classes, sample_weight = self._check_fit_data(
+            X, y, sample_weight, classes, accept_sparse=True
+        )
         torch_seed, shuffle_seed, split_seed = fit_seeds(self.random_state)
         params, budget, search = self._budget(X, y, classes, sample_weight, epochs, split_seed)
         spec = fit_spec(params, X.shape[1:], classes)
@@ -626,7 +647,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
         stats = input_stats(X_train) if self.standardize else None
-        _standardize_split(X_train, valid, stats)
+        X_train = _standardize_split(X_train, valid, stats)
         counts = class_counts(y_train, n_classes, sample_weight=sw_train)
         net = self._build_net(
             # (a user's instance is copied: their module is never trained)
@@ -716,7 +737,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
                 f"fit, {self.classes_.tolist()}."
             )
         X, y, _, sample_weight = self._check_fit_data(
-            X, y, sample_weight, self.classes_, reset=False
+            X, y, sample_weight, self.classes_, reset=False, accept_sparse=True
         )
         if tuple(X.shape[1:]) != self.input_shape_:
             raise ValueError(
@@ -729,7 +750,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         base = fit_seeds(self.random_state)
         torch_seed, _, split_seed = ((s + 7919 * len(net.history)) % (2**31 - 1) for s in base)
         (X_train, y_train, sw_train), valid = self._split(X, y, sample_weight, split_seed)
-        _standardize_split(X_train, valid, self._input_stats())
+        X_train = _standardize_split(X_train, valid, self._input_stats())
         counts = class_counts(y_train, len(self.classes_), sample_weight=sw_train)
         net.train_split = None if valid is None else predefined_split(valid)
         # (an attribute, as skorch keeps it: set_params would try to re-initialize)
@@ -747,6 +768,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         self.n_iter_ = len(net.history)
         self.interrupted_ = bool(getattr(net, "interrupted_", False))
         self._warn_if_diverged_or_interrupted()
+        _warn_if_stopped_before_target(net)
         return self
 
     def _n_threads(self, spec):
@@ -757,10 +779,21 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             instance = spec.build_module()
         return resolve_n_threads("auto", self.device, instance, spec.sample_shape, self.batch_size)
 
-    def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True):
-        """Validated inputs: X as a float32 copy, y encoded as int64 indices into ``classes``
-        (by default the labels of y)."""
-        X, y = validate_data(self, X, y, allow_nd=True, dtype="numeric", reset=reset)
+    def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True, accept_sparse=False):
+        """Validated inputs: X as a float32 copy (a CSR matrix for sparse X, with
+        ``accept_sparse``), y encoded as int64 indices into ``classes`` (by default the labels
+        of y)."""
+        if not reset:
+            self._check_sample_ndim(X)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            allow_nd=True,
+            dtype="numeric",
+            reset=reset,
+            accept_sparse=_SPARSE_FORMATS if accept_sparse else False,
+        )
         if y.dtype == object and len({isinstance(label, str) for label in y}) > 1:
             raise ValueError("Mix of label input types (string and number) in y.")
         check_classification_targets(y)
@@ -792,8 +825,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
         Sample weights are rescaled to mean 1 on each part.
         """
-        fraction = validation_fraction(self.get_params(deep=False))
-        idx_train, idx_valid = split_rows(y, fraction, seed)
+        params = self.get_params(deep=False)
+        idx_train, idx_valid = split_rows(y, validation_fraction(params), seed, params)
         if idx_valid is None:
             return (X, y, _mean_one(sample_weight)), None
         valid_X = self._net_input(X[idx_valid], _mean_one_valid(_take(sample_weight, idx_valid)))
@@ -881,9 +914,29 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     def _net_input(X, sample_weight):
         return X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
 
+    def _check_sample_ndim(self, X):
+        """A clear error for X whose dimensions are not those of the fit (validate_data would
+        compare its second axis with the fit's channels)."""
+        if not hasattr(X, "shape"):
+            try:
+                X = np.asarray(X)
+            except (ValueError, TypeError):
+                return  # validate_data says what is wrong
+        ndim, expected = len(X.shape), len(self.input_shape_) + 1
+        if ndim != expected and ndim >= 2:
+            shape = X.shape
+            raise ValueError(
+                f"X has {ndim} dimensions, shape {tuple(shape)}, but {type(self).__name__} was "
+                f"fitted on {_sample_kind(self.input_shape_)}; pass X of shape "
+                f"(n_samples, {', '.join(map(str, self.input_shape_))})."
+            )
+
     def _validate_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype="numeric")
+        self._check_sample_ndim(X)
+        X = validate_data(
+            self, X, reset=False, allow_nd=True, dtype="numeric", accept_sparse=_SPARSE_FORMATS
+        )
         if tuple(X.shape[1:]) != self.input_shape_:
             raise ValueError(
                 f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
@@ -905,11 +958,33 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         return self._adjust_logits(logits.detach().numpy().astype(np.float64))
 
 
+_SPARSE_FORMATS = ("csr", "csc")
+
+
+def _sample_kind(input_shape):
+    """``"series of shape (n_samples, channels=3, length=60)"``: what a fit's X was."""
+    names = {
+        1: ("rows", ("n_features",)),
+        2: ("series", ("channels", "length")),
+        3: ("images", ("channels", "height", "width")),
+    }
+    kind, axes = names.get(len(input_shape), ("samples", [f"d{i}" for i in input_shape]))
+    dims = ", ".join(f"{a}={n}" for a, n in zip(axes, input_shape, strict=True))
+    return f"{kind} of shape (n_samples, {dims})"
+
+
 def _as_float32(X):
-    """A C-contiguous float32 copy of X; values beyond float32's range are an error."""
-    with np.errstate(over="ignore"):
-        X32 = np.array(X, dtype=np.float32, order="C")
-    if not np.all(np.isfinite(X32)):
+    """A C-contiguous float32 copy of X (a CSR float32 copy of a sparse matrix); values
+    beyond float32's range are an error."""
+    if sp.issparse(X):
+        with np.errstate(over="ignore"):
+            X32 = X.tocsr().astype(np.float32)  # a copy, also of a CSR matrix
+        finite = np.all(np.isfinite(X32.data))
+    else:
+        with np.errstate(over="ignore"):
+            X32 = np.array(X, dtype=np.float32, order="C")
+        finite = np.all(np.isfinite(X32))
+    if not finite:
         raise ValueError(
             "X has values beyond float32's range (about ±3.4e38), which the network computes in; "
             "scale the inputs."
@@ -919,13 +994,56 @@ def _as_float32(X):
 
 def _standardize_split(X_train, valid, stats):
     """Standardise the training inputs and the validation Dataset's, in place (both are the
-    fit's own copies)."""
-    if stats is None:
-        return
-    standardize_inputs(X_train, stats)
+    fit's own copies); returns the training inputs (sparse ones as SparseRows, also in the
+    Dataset)."""
+    X_train = standardize_inputs(X_train, stats)
     if valid is not None:
-        X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
-        standardize_inputs(X_valid, stats)
+        if isinstance(valid.X, dict):
+            valid.X["X"] = standardize_inputs(valid.X["X"], stats)
+        else:
+            valid.X = standardize_inputs(valid.X, stats)
+    return X_train
+
+
+def _monitor(cb):
+    """The history key a skorch callback watches (EarlyStopping, Checkpoint,
+    ReduceLROnPlateau through LRScheduler...), or None."""
+    monitor = getattr(cb, "monitor", None)
+    return monitor if isinstance(monitor, str) else None
+
+
+def _check_needs_no_validation(i, cb):
+    """A user callback that watches a ``valid_*`` key in a fit without a validation split
+    is an error now, not a KeyError deep in training."""
+    _, cb = cb if isinstance(cb, tuple) else (None, cb)
+    monitor = _monitor(cb)
+    if monitor is not None and monitor.startswith("valid_"):
+        raise ValueError(
+            f"callbacks[{i}] ({type(cb).__name__}) monitors {monitor!r}, a score of the "
+            "validation split, but this fit holds none out: set validation_fraction (e.g. "
+            "0.1) to score the held-out rows every epoch ('valid_bacc': balanced accuracy, "
+            "'valid_loss': the weighted loss), or use early_stopping=True, which watches "
+            "valid_bacc from the epoch the weights reach their target."
+        )
+
+
+def _warn_if_stopped_before_target(net):
+    """Warn when a callback (a user's EarlyStopping) ended training while the class weights
+    were still far from their target: the model is then close to plain cross entropy."""
+    stopper = getattr(net, "stopped_by_", None)
+    if stopper is None or not len(net.history):
+        return
+    alpha = net.history[-1].get("alpha", 1.0)
+    if alpha < 1.0:
+        warnings.warn(
+            f"{stopper} stopped training at epoch {len(net.history)} of {net.max_epochs}, "
+            f"with alpha = {alpha:.3g}: the class weights never reached their target, so the "
+            "model is closer to plain cross entropy than to IWCE. Use early_stopping=True "
+            "(it only watches epochs from the switch epoch on), or set switch_epoch (e.g. 0.5) "
+            "or schedule='step' so that the weights reach their target before it can stop.",
+            UserWarning,
+            stacklevel=6,  # the caller of fit (through _fit_context)
+        )
 
 
 def _mean_one(sample_weight):

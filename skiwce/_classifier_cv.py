@@ -371,7 +371,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         candidates = self._candidates(Ts)
         template = self._estimator(Ts[0])
         template._validate_params()
-        data = template._check_fit_data(X, y, sample_weight)
+        data = template._check_fit_data(X, y, sample_weight, accept_sparse=True)
         Xv, y_enc, classes, sw = data
         self.n_features_in_ = template.n_features_in_
         if hasattr(template, "feature_names_in_"):
@@ -400,6 +400,8 @@ channels_last, compile, device, n_threads, random_state, verbose
                 spec = stack_spec(est, Xv.shape[1:], classes)
                 groups.append((est, spec, members))
                 reason = reason or why_not_stacked(spec)
+            if reason is None and issparse(Xv):
+                reason = "sparse X (the stacked engine takes dense arrays)"
             if reason is None and any(
                 len(np.unique(y_enc[tr])) < len(classes) for tr, _ in splits
             ):

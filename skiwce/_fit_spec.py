@@ -19,6 +19,7 @@ import inspect
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -305,37 +306,57 @@ def validation_fraction(params):
     return fraction
 
 
-def split_rows(y, fraction, seed):
+def split_rows(y, fraction, seed, params=None):
     """Positions (into ``y``) of the training rows and of the validation rows (or None): a
-    stratified split of ``fraction`` seeded by ``seed``; all rows when ``fraction`` is None."""
+    stratified split of ``fraction`` seeded by ``seed``; all rows when ``fraction`` is None.
+    A split the classes are too small for is a ValueError naming the setting (``params``, the
+    estimator's parameters, say which)."""
     positions = np.arange(len(y))
     if fraction is None:
         return positions, None
     try:
         return train_test_split(positions, test_size=fraction, stratify=y, random_state=seed)
     except ValueError as exc:
-        counts = np.bincount(np.asarray(y))
-        counts = counts[counts > 0]
-        raise ValueError(
-            f"validation_fraction={fraction} cannot hold out a stratified validation set from "
-            f"{len(y)} training rows with class counts {sorted(counts.tolist())} (each class "
-            f"needs at least 2 rows, and the validation set at least one row per class); use "
-            f"a larger fraction, more data, or validation_fraction=None. ({exc})"
-        ) from exc
+        raise ValueError(_split_error(params or {}, fraction, y, exc)) from exc
+
+
+def _split_error(params, fraction, y, exc):
+    """The message of a validation split that cannot be made (a class too small for it)."""
+    setting = (
+        f"validation_fraction={params.get('validation_fraction')}"
+        if params.get("validation_fraction") is not None
+        else f"early_stopping=True (which holds out validation_fraction={fraction})"
+    )
+    counts = np.bincount(np.asarray(y))
+    present = counts[counts > 0]
+    return (
+        f"{setting} holds out a stratified validation part of the training data, which needs "
+        f"at least 2 samples of every class and room for each class in the {fraction:g} held "
+        f"out; here {len(y)} samples, the smallest class has {int(present.min())} "
+        f"(scikit-learn: {exc}). Use a larger validation_fraction, more data, or "
+        "validation_fraction=None (no validation, so no early_stopping)."
+    )
 
 
 def input_stats(X):
     """Mean and standard deviation of float32 inputs, per feature for rows and per channel
-    (axis 1, over the samples and positions) for series and images, as float32 arrays.
+    (axis 1, over the samples and positions) for series and images, as float32 arrays. A sparse
+    matrix's are computed without making it dense.
 
     A feature (or channel) whose deviation is zero, or no larger than float32 rounding of its
     mean (10 ulp of the mean: the spread of copies of one value), gets scale 1: it is only
     centred. The test is relative to the mean alone, so data of any scale (1e-7 or 1e7)
     standardises alike.
     """
-    axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
-    mean = X.mean(axis=axes, dtype=np.float64)
-    std = X.std(axis=axes, dtype=np.float64)
+    if sp.issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis  # noqa: PLC0415
+
+        mean, var = mean_variance_axis(X.astype(np.float64), axis=0)
+        std = np.sqrt(var)
+    else:
+        axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
+        mean = X.mean(axis=axes, dtype=np.float64)
+        std = X.std(axis=axes, dtype=np.float64)
     eps = np.finfo(np.float32)
     constant = ~(std > 10 * eps.eps * np.abs(mean)) | ~(std > eps.tiny)
     std[constant] = 1.0
@@ -348,7 +369,12 @@ def _broadcast(stat, ndim):
 
 def standardize_inputs(X, stats):
     """``(X - mean) / scale`` in place on ``X`` (a float32 array the caller owns); returns X.
-    ``stats=None`` leaves X."""
+    ``stats=None`` leaves X. A sparse matrix is not changed: it comes back as
+    :class:`~skiwce._net.SparseRows`, which standardise each batch as they make it dense."""
+    if sp.issparse(X):
+        from ._net import SparseRows  # noqa: PLC0415
+
+        return SparseRows(X, stats)
     if stats is None:
         return X
     mean, scale = stats

@@ -37,11 +37,56 @@ def _to_tensor(a):
     return torch.from_numpy(a)
 
 
+class SparseRows:
+    """The rows of a scipy sparse matrix, made dense one batch at a time.
+
+    ``matrix`` is a CSR matrix of float32 (the estimator's own copy); ``stats``, a
+    ``(mean, scale)`` pair of per-feature float32 arrays or None, standardises each batch as it
+    is made dense (centring would make the whole matrix dense; a batch is dense anyway). The
+    memory this costs is the CSR copy (about 8 bytes per stored value) and one dense batch of
+    ``batch_size x n_features`` float32 at a time.
+
+    Both batching paths take it: :class:`TensorBatches` slices batches with :meth:`dense`, and
+    skorch's DataLoader path indexes one row at a time.
+    """
+
+    def __init__(self, matrix, stats=None):
+        self.matrix = matrix
+        self.stats = stats
+
+    @property
+    def shape(self):
+        return self.matrix.shape
+
+    def __len__(self):
+        return self.matrix.shape[0]
+
+    def dense(self, rows):
+        """Rows (a slice or integer indices) as a dense float32 array, standardised."""
+        block = self.matrix[rows].toarray()
+        if block.dtype != np.float32:
+            block = block.astype(np.float32)
+        if self.stats is not None:
+            mean, scale = self.stats
+            block -= mean
+            block /= scale
+        return block
+
+    def __getitem__(self, i):
+        if isinstance(i, (int, np.integer)):
+            return self.dense([i])[0]
+        return self.dense(i)
+
+    def subset(self, indices):
+        return SparseRows(self.matrix[np.asarray(indices)], self.stats)
+
+
 def _in_memory_data(dataset):
     """(X, y) of a skorch Dataset (or a Subset of one) as CPU tensors, X possibly a dict.
 
     Returns None when the data is not held in memory as arrays (a custom torch Dataset, sparse
-    matrices, pandas objects), for which skorch's DataLoader path is used.
+    matrices, pandas objects), for which skorch's DataLoader path is used. :class:`SparseRows`
+    stay as they are: their batches are made dense when sliced.
     """
     dataset, indices = unwrap_dataset(dataset)
     if type(dataset) is not SkorchDataset:
@@ -52,6 +97,8 @@ def _in_memory_data(dataset):
     def convert(a):
         if a is None:
             return None
+        if isinstance(a, SparseRows):
+            return a if indices is None else a.subset(indices.numpy())
         if not isinstance(a, (np.ndarray, torch.Tensor)):
             raise TypeError
         t = _to_tensor(a)
@@ -102,6 +149,8 @@ class TensorBatches:
     def _place(self, t):
         if isinstance(t, Mapping):
             return {k: self._place(v) for k, v in t.items()}
+        if isinstance(t, SparseRows):  # made dense (and moved) one batch at a time
+            return t
         if self.device.type == "cuda":
             if _fits_on_device(t, self.device):
                 return t.to(self.device)
@@ -113,6 +162,10 @@ class TensorBatches:
             return None
         if isinstance(t, Mapping):
             return {k: self._take(v, idx) for k, v in t.items()}
+        if isinstance(t, SparseRows):
+            rows = idx if isinstance(idx, slice) else idx.cpu().numpy()
+            t = torch.from_numpy(t.dense(rows))
+            return t.to(self.device, non_blocking=True) if t.device != self.device else t
         out = t[idx] if isinstance(idx, slice) else t.index_select(0, idx.to(t.device))
         if out.device != self.device:
             out = out.to(self.device, non_blocking=True)
@@ -140,7 +193,8 @@ class TensorBatches:
             perm = torch.randperm(n, generator=generator)
             torch.randperm(n, generator=generator)
             first = next(iter(self.X.values())) if isinstance(self.X, Mapping) else self.X
-            perm = perm.to(first.device)  # once per epoch; _take moves it only if needed
+            # once per epoch; _take moves it only if needed
+            perm = perm.to(getattr(first, "device", "cpu"))
             for start in starts:
                 idx = perm[start : start + bs]
                 yield self._take(self.X, idx), self._take(self.y, idx)
@@ -216,14 +270,18 @@ class IWCENet(NeuralNetClassifier):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch swallows KeyboardInterrupt after this returns; remember that it happened.
         self.interrupted_ = False
+        self.stopped_by_ = None
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:
             # skorch's EarlyStopping stops training by raising KeyboardInterrupt too.
-            self.interrupted_ = not any(
-                isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
-                for _, cb in self.callbacks_
-            )
+            stoppers = [
+                f"{type(cb).__name__} {name!r}"
+                for name, cb in self.callbacks_
+                if isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+            ]
+            self.interrupted_ = not stoppers
+            self.stopped_by_ = stoppers[0] if stoppers else None
             raise
 
     def infer(self, x, **fit_params):

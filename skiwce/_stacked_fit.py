@@ -319,7 +319,7 @@ def _plan(spec, own, train, Xv, y_enc, sw, seeds):
     params = spec.params
     _, shuffle_seed, split_seed = seeds
     rows, valid = np.asarray(train, dtype=np.int64), None
-    idx_train, idx_valid = split_rows(y_enc[rows], validation_fraction(params), split_seed)
+    idx_train, idx_valid = split_rows(y_enc[rows], validation_fraction(params), split_seed, params)
     if idx_valid is not None:
         rows, valid = rows[idx_train], rows[idx_valid]
     sw_rows = None if sw is None else _mean_one(sw[rows])

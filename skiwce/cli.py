@@ -122,18 +122,40 @@ def format_compare_parser(subparsers):
         "data sets, the methods are also ranked across them (mean ranks, Friedman and "
         "Iman-Davenport tests, Holm-corrected Wilcoxon tests over the data sets, Nemenyi's "
         "critical difference) and --out gets ranks.csv, tests.csv, critical_difference.png "
-        "and one folder per data set.",
+        "and one folder per data set. Your own tables: --data FILE.csv --target COLUMN "
+        "(repeated stratified cross-validation, --cv folds).",
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--dataset",
         "--datasets",
-        required=True,
         nargs="+",
         action="extend",
         metavar="DATASET",
         dest="dataset",
         help="one or more data set names (several: compared across them too), see "
         "`skiwce datasets`",
+    )
+    source.add_argument(
+        "--data",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        help="one or more tables of your own: CSV (.csv, .csv.gz, .tsv) or Parquet (.parquet, "
+        "needs pyarrow), one row per sample, with the class labels in --target; every other "
+        "column is a feature (several files: compared across them too)",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="with --data: the column of class labels",
+    )
+    parser.add_argument(
+        "--categorical",
+        choices=["onehot", "refuse"],
+        default="onehot",
+        help="with --data: one-hot encode the non-numeric feature columns (default), or refuse "
+        "them; the output names the encoded columns",
     )
     _add_run_options(parser, epochs=20, seeds=3, methods=list(METHODS), out="skiwce-results")
     parser.add_argument(
@@ -269,8 +291,36 @@ def _check_run_options(args):
             raise _UsageError(f"--out {args.out}: cannot create the directory ({exc})") from None
 
 
+def _load_tables(args):
+    """The --data files as data sets: name (the file's name, or its path where two names
+    collide) to the bunch of :func:`skiwce.datasets.load_table`."""
+    from .datasets import load_table
+
+    if not args.target:
+        raise _UsageError("--data needs --target COLUMN, the column of class labels")
+    repeated = sorted({p for p in args.data if args.data.count(p) > 1})
+    if repeated:
+        raise _UsageError(f"--data names {', '.join(repeated)} more than once")
+    names = [os.path.basename(p) for p in args.data]
+    names = [p if names.count(n) > 1 else n for p, n in zip(args.data, names, strict=True)]
+    tables = {}
+    for name, path in zip(names, args.data, strict=True):
+        if not os.path.isfile(path):
+            raise _UsageError(f"--data {path}: no such file")
+        try:
+            tables[name] = load_table(path, args.target, categorical=args.categorical)
+        except (ValueError, ImportError, OSError) as exc:
+            raise _UsageError(f"--data {path}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a parser's error on a malformed file
+            raise _UsageError(
+                f"--data {path}: cannot read it ({type(exc).__name__}: {exc})"
+            ) from None
+    return tables
+
+
 def _run(args, dataset, common):
-    """Compare on one data set (a name) or several (a list): a result or a suite."""
+    """Compare on one data set (a name, or a dict name -> data of one item) or several (a
+    list, or a dict): a result or a suite."""
     import torch
 
     from .comparison import compare_dataset, compare_datasets
@@ -281,10 +331,10 @@ def _run(args, dataset, common):
         raise _UsageError(f"--reference {reference!r} is not among the methods {methods}")
     previous = torch.get_num_threads()
     torch.set_num_threads(args.threads)
-    run = compare_datasets if isinstance(dataset, list) else compare_dataset
+    run = compare_datasets if isinstance(dataset, (list, dict)) else compare_dataset
     try:
         with _budget_warnings_after(args.command):
-            return run(
+            result = run(
                 dataset,
                 methods,
                 common_params=common,
@@ -296,6 +346,9 @@ def _run(args, dataset, common):
                 progress=not args.no_progress,
                 return_estimators=[m for m in ("iwce", "ce") if m in methods],
             )
+            if isinstance(dataset, dict) and len(dataset) == 1:
+                return result.results[next(iter(dataset))]
+            return result
     except ValueError as exc:
         # Fits that fail are recorded in the table; what compare raises is a bad setting
         # (e.g. more folds than samples of a class).
@@ -348,6 +401,11 @@ def _write(result, args, dataset, common, plots=True):
         "skiwce": __version__,
         "command": getattr(args, "command", None),
         ("datasets" if isinstance(dataset, list) else "dataset"): dataset,
+        **(
+            {"data": args.data, "target": args.target, "categorical": args.categorical}
+            if getattr(args, "data", None)
+            else {}
+        ),
         "methods": list(dict.fromkeys(args.methods)),
         "seeds": args.seeds,
         "cv": getattr(args, "cv", None),
@@ -360,10 +418,17 @@ def _write(result, args, dataset, common, plots=True):
 
 
 def _run_compare(args, out):
+    if args.data:
+        return _run_compare_tables(args, out)
+    if args.target:
+        raise _UsageError("--target goes with --data (a table of your own)")
     datasets = _datasets()
     for name in args.dataset:
         if name not in datasets:
-            raise _UsageError(f"unknown dataset {name!r}; valid names are: {', '.join(datasets)}")
+            raise _UsageError(
+                f"unknown dataset {name!r}; valid names are: {', '.join(datasets)} (for a "
+                "table of your own: --data PATH --target COLUMN)"
+            )
     repeated = sorted({d for d in args.dataset if args.dataset.count(d) > 1})
     if repeated:
         raise _UsageError(f"--dataset names {', '.join(repeated)} more than once")
@@ -386,6 +451,35 @@ def _run_compare(args, out):
         print(f"## {dataset}: {datasets[dataset]}\n", file=out)
         print(result.to_markdown(), file=out)
     paths = _write(result, args, dataset, common, plots=not args.no_plots)
+    top = sorted(p for p in paths if "/" not in p)
+    folders = sorted({p.split("/")[0] + "/" for p in paths if "/" in p})
+    print(f"Wrote {', '.join(top + folders)} to {args.out}", file=out)
+    return _status(result, args.command)
+
+
+def _run_compare_tables(args, out):
+    """``compare --data PATH ... --target COLUMN``: the same comparison on the user's tables."""
+    tables = _load_tables(args)
+    if args.cv < 2:
+        raise _UsageError(f"--cv must be at least 2; got {args.cv}")
+    _check_run_options(args)
+    common = _common_params(
+        args,
+        module=args.module,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        batch_size=args.batch_size,
+    )
+    for table in tables.values():
+        print(table.DESCR, file=out)
+    print(file=out)
+    result = _run(args, tables, common)
+    if len(tables) == 1:
+        name = next(iter(tables))
+        print(f"## {name}\n", file=out)
+    print(result.to_markdown(), file=out)
+    names = list(tables) if len(tables) > 1 else next(iter(tables))
+    paths = _write(result, args, names, common, plots=not args.no_plots)
     top = sorted(p for p in paths if "/" not in p)
     folders = sorted({p.split("/")[0] + "/" for p in paths if "/" in p})
     print(f"Wrote {', '.join(top + folders)} to {args.out}", file=out)

@@ -20,7 +20,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler
 from torch import nn
 
 from skiwce import IWCEClassifier, IWCELoss
@@ -602,10 +602,57 @@ class TestBadInput:
         with pytest.raises(ValueError, match="at least 2 classes"):
             IWCEClassifier(**FAST).fit(np.zeros((5, 3)), np.zeros(5))
 
-    def test_sparse(self, imbalanced_data):
+    def test_sparse_is_refused_by_the_stacked_engine(self, imbalanced_data):
+        # IWCEClassifier takes it (TestSparseInput); the stacked engine takes dense arrays.
+        from skiwce._stacked_fit import fit_stacked
+
+        from skiwce import IWCEClassifierCV
+
         X, y = imbalanced_data
         with pytest.raises(TypeError, match="Sparse data was passed"):
-            IWCEClassifier(**FAST).fit(sp.csr_matrix(X), y)
+            fit_stacked(IWCEClassifier(**FAST), sp.csr_matrix(X), y, [np.arange(len(y))])
+        # IWCEClassifierCV trains its candidates one by one on sparse X, as GridSearchCV would
+        search = IWCEClassifierCV(Ts=[5.0], cv=2, refit=False, **FAST).fit(sp.csr_matrix(X), y)
+        assert search.engine_ == "sequential"
+        dense = IWCEClassifierCV(Ts=[5.0], cv=2, refit=False, engine="sequential", **FAST)
+        np.testing.assert_allclose(
+            search.cv_results_["mean_test_score"],
+            dense.fit(X, y).cv_results_["mean_test_score"],
+            atol=0.02,
+        )
+
+    def test_series_model_given_rows_names_the_shapes(self):
+        rng = np.random.RandomState(0)
+        X, y = rng.randn(30, 3, 60).astype(np.float32), np.arange(30) % 2
+        clf = IWCEClassifier(max_epochs=1, random_state=0).fit(X, y)
+        match = (
+            r"X has 2 dimensions, shape \(30, 60\), but IWCEClassifier was fitted on series of "
+            r"shape \(n_samples, channels=3, length=60\); pass X of shape \(n_samples, 3, 60\)"
+        )
+        for method in (clf.predict, clf.predict_proba, clf.decision_function):
+            with pytest.raises(ValueError, match=match):
+                method(X[:, 0, :])
+        with pytest.raises(ValueError, match=match):
+            clf.partial_fit(X[:, 0, :], y)
+        rows = IWCEClassifier(max_epochs=1, random_state=0).fit(X[:, 0, :], y)
+        with pytest.raises(
+            ValueError, match="fitted on rows of shape \\(n_samples, n_features=60"
+        ):
+            rows.predict(X)
+
+    @pytest.mark.parametrize("early_stopping", [False, True])
+    def test_validation_split_too_small_names_the_parameter(self, early_stopping):
+        X = np.random.RandomState(0).randn(41, 4)
+        y = np.repeat([0, 1, 2], [20, 20, 1])
+        params = {"early_stopping": True} if early_stopping else {"validation_fraction": 0.2}
+        match = (
+            "early_stopping=True \\(which holds out validation_fraction=0.1\\)"
+            if early_stopping
+            else "validation_fraction=0.2 holds out a stratified validation part"
+        )
+        with pytest.raises(ValueError, match=match) as info:
+            IWCEClassifier(max_epochs=1, **params).fit(X, y)
+        assert "the smallest class has 1" in str(info.value)
 
     def test_feature_count_at_predict(self, imbalanced_data):
         X, y = imbalanced_data
@@ -972,3 +1019,156 @@ class TestStandardize:
         part = IWCEClassifier(**FAST).partial_fit(X, y, classes=[0, 1])
         part.partial_fit(X + 100, y)
         np.testing.assert_allclose(part.input_mean_, X.mean(0), rtol=1e-5)
+
+
+class TestSparseInput:
+    """scipy sparse X: kept sparse, made dense one batch at a time, the same network as the
+    dense copy."""
+
+    @staticmethod
+    def _data():
+        rng = np.random.RandomState(0)
+        X = rng.randn(90, 12) * (rng.rand(90, 12) < 0.3)
+        y = np.repeat([0, 1, 2], [60, 20, 10])
+        X[:, 3] += y
+        return X, y
+
+    @pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {},
+            {"standardize": False},
+            {"validation_fraction": 0.2},
+            {"batching": "dataloader"},
+            {"early_stopping": True, "switch_epoch": 0.5},
+        ],
+    )
+    def test_same_network_as_the_dense_copy(self, fmt, params):
+        X, y = self._data()
+        sw = np.linspace(1.0, 2.0, len(y))
+        Xs = sp.csr_matrix(X).asformat(fmt)
+        kept = Xs.copy()
+        dense = IWCEClassifier(**{**FAST, "batch_size": 16}, **params).fit(X, y, sample_weight=sw)
+        sparse = IWCEClassifier(**{**FAST, "batch_size": 16}, **params).fit(
+            Xs, y, sample_weight=sw
+        )
+        for a, b in zip(
+            dense.net_.module_.parameters(), sparse.net_.module_.parameters(), strict=True
+        ):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-6)
+        np.testing.assert_allclose(
+            dense.predict_proba(X), sparse.predict_proba(sp.csr_matrix(X)), atol=1e-6
+        )
+        np.testing.assert_allclose(sparse.predict_proba(X), sparse.predict_proba(Xs), atol=1e-6)
+        if params.get("standardize", True):
+            np.testing.assert_allclose(sparse.input_mean_, dense.input_mean_, rtol=1e-6)
+            np.testing.assert_allclose(sparse.input_scale_, dense.input_scale_, rtol=1e-6)
+        assert (Xs != kept).nnz == 0  # the caller's matrix is untouched
+
+    def test_never_dense_beyond_a_batch(self, monkeypatch):
+        from skiwce import _net
+
+        X, y = self._data()
+        sizes = []
+        dense = _net.SparseRows.dense
+
+        def spy(self, rows):
+            block = dense(self, rows)
+            sizes.append(len(block))
+            return block
+
+        monkeypatch.setattr(_net.SparseRows, "dense", spy)
+        monkeypatch.setattr(sp.csr_matrix, "toarray", _refuse_whole(sp.csr_matrix.toarray))
+        clf = IWCEClassifier(**{**FAST, "batch_size": 16}, validation_fraction=0.2)
+        clf.fit(sp.csr_matrix(X), y)
+        clf.predict(sp.csr_matrix(X))
+        assert sizes and max(sizes) <= 16
+
+    def test_tags_and_pipelines(self):
+        from sklearn.compose import make_column_transformer
+        from sklearn.preprocessing import OneHotEncoder
+
+        assert IWCEClassifier().__sklearn_tags__().input_tags.sparse
+        rng = np.random.RandomState(0)
+        cats = rng.randint(0, 30, size=(120, 2))
+        y = (cats[:, 0] % 3 == 0).astype(int)
+        pipe = make_pipeline(
+            make_column_transformer((OneHotEncoder(), [0, 1])), IWCEClassifier(**FAST)
+        )
+        assert sp.issparse(pipe[0].fit_transform(cats))  # the encoder's default output
+        pipe.fit(cats, y)
+        assert pipe.predict(cats).shape == (120,)
+
+
+def _refuse_whole(toarray):
+    """A CSR toarray that fails on more than 16 rows (a batch is 16 here)."""
+
+    def checked(self, *args, **kwargs):
+        assert self.shape[0] <= 16, f"made {self.shape[0]} rows dense"
+        return toarray(self, *args, **kwargs)
+
+    return checked
+
+
+class TestValidationCallbacks:
+    """skorch callbacks that need a validation split; callbacks that stop before the target."""
+
+    @pytest.mark.parametrize(
+        "make", [lambda: EarlyStopping(), lambda: Checkpoint(dirname="unused")], ids=["es", "ck"]
+    )
+    def test_valid_monitor_without_split_is_an_error_at_fit_start(self, make, imbalanced_data):
+        X, y = imbalanced_data
+        started = []
+
+        class Spy(Callback):
+            def on_train_begin(self, net, **kwargs):
+                started.append(True)
+
+        clf = IWCEClassifier(**FAST, callbacks=[Spy(), make()])
+        with pytest.raises(
+            ValueError, match="callbacks\\[1\\] .* monitors 'valid_loss.*set validation_fraction"
+        ):
+            clf.fit(X, y)
+        assert not started
+
+    def test_valid_monitor_with_a_split_trains(self, imbalanced_data):
+        X, y = imbalanced_data
+        stop = EarlyStopping(monitor="valid_bacc", lower_is_better=False, patience=50)
+        clf = IWCEClassifier(**FAST, validation_fraction=0.2, callbacks=[stop]).fit(X, y)
+        assert clf.n_iter_ == FAST["max_epochs"]
+
+    def test_stopping_before_the_target_warns(self, imbalanced_data):
+        X, y = imbalanced_data
+        stop = EarlyStopping(
+            monitor="valid_bacc", lower_is_better=False, patience=1, threshold=10.0
+        )
+        clf = IWCEClassifier(
+            **{**FAST, "max_epochs": 40}, validation_fraction=0.2, callbacks=[stop]
+        )
+        with pytest.warns(
+            UserWarning, match="stopped training at epoch 2 of 40, with alpha = 0.1"
+        ):
+            clf.fit(X, y)
+        assert clf.n_iter_ == 2 and not clf.interrupted_
+
+    def test_stopping_at_the_target_is_silent(self, imbalanced_data):
+        X, y = imbalanced_data
+        stop = EarlyStopping(
+            monitor="valid_bacc", lower_is_better=False, patience=1, threshold=10.0
+        )
+        clf = IWCEClassifier(
+            **{**FAST, "max_epochs": 40},
+            schedule="constant",
+            validation_fraction=0.2,
+            callbacks=[stop],
+        ).fit(X, y)
+        assert clf.n_iter_ == 2
+
+    def test_the_cv_estimator_checks_them_too(self, imbalanced_data):
+        from skiwce import IWCEClassifierCV
+
+        X, y = imbalanced_data
+        clf = IWCEClassifierCV(Ts=[1.0, 5.0], cv=2, **FAST, callbacks=[EarlyStopping()])
+        with pytest.raises(ValueError, match="set validation_fraction"):
+            clf.fit(X, y)

@@ -66,7 +66,9 @@ class TestMain:
         assert "Wrote " in captured.out
         # 2 epochs: the budget warning comes last, plainly, on stderr
         last = captured.err.strip().splitlines()[-1]
-        assert last.startswith("skiwce compare: warning: The result may not be trusted: ")
+        assert last.startswith(
+            "skiwce compare: warning: The results on paper_quantiles may not be trusted: "
+        )
         assert "fewer than 20 epochs" in last
         # no progress bar, no warnings but the budget's
         assert captured.err.count("\n") == 1
@@ -92,10 +94,10 @@ class TestMain:
         argv += ["--seeds", "2", "--out", str(out_dir), "--no-progress"]
         assert main(argv) == 0
         captured = capsys.readouterr()
-        # only the budget warnings, one per data set, at the end
-        assert [line.split(": warning: ")[0] for line in captured.err.splitlines()] == [
-            "skiwce compare"
-        ] * 2
+        # only the budget warning, once for both data sets (the same message), at the end
+        lines = captured.err.splitlines()
+        assert [line.split(": warning: ")[0] for line in lines] == ["skiwce compare"]
+        assert "The results on paper_quantiles and digits_lt may not be trusted" in lines[0]
         assert captured.out.startswith("# IWCE against 2 methods on 2 data sets")
         assert "digits_lt/, paper_quantiles/ to " in captured.out.splitlines()[-1]
         names = {p.name for p in out_dir.iterdir()}
@@ -304,7 +306,7 @@ class TestMain:
             ),
             (["compare", "--dataset", "digits", "--module", "vgg"], "invalid choice: 'vgg'"),
             (["compare", "--dataset", "digits", "--optimizer", "lbfgs"], "invalid choice"),
-            (["compare"], "the following arguments are required: --dataset"),
+            (["compare"], "one of the arguments --dataset/--datasets --data is required"),
             ([], "the following arguments are required: COMMAND"),
             (["frobnicate"], "invalid choice: 'frobnicate'"),
         ],
@@ -374,3 +376,106 @@ class TestMain:
         )
         assert proc.returncode == 2
         assert "unknown dataset 'nope'" in proc.stderr
+
+
+class TestOwnTables:
+    """``compare --data PATH --target COLUMN``: a user's CSV through the same comparison."""
+
+    ARGS = ["--methods", "iwce", "ce", "--epochs", "2", "--seeds", "1", "--cv", "2"]
+    ARGS += ["--batch-size", "64", "--no-progress", "--no-plots"]
+
+    @staticmethod
+    def write(path, seed=0, n=120):
+        import numpy as np
+
+        rng = np.random.RandomState(seed)
+        frame = pd.DataFrame(
+            {"a": rng.randn(n), "b": rng.randn(n), "color": rng.choice(["red", "blue"], n)}
+        )
+        frame["label"] = np.where(frame["a"] + (frame["color"] == "red") > 1.0, "yes", "no")
+        frame.to_csv(path, index=False)
+        return frame
+
+    def test_one_csv(self, main, tmp_path, capsys):
+        self.write(tmp_path / "mydata.csv")
+        out_dir = tmp_path / "out"
+        code = main(
+            ["compare", "--data", str(tmp_path / "mydata.csv"), "--target", "label"]
+            + self.ARGS
+            + ["--out", str(out_dir)]
+        )
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        assert "mydata.csv: 120 rows, target 'label' (2 classes), 4 features from 3 columns" in (
+            captured.out
+        )
+        assert "one-hot encoded: color (2 values)" in captured.out
+        assert "## mydata.csv" in captured.out
+        table = pd.read_csv(out_dir / "results.csv")
+        assert set(table["method"]) == {"iwce", "ce"} and table["error"].isna().all()
+        assert len(table) == 4  # 2 methods x 2 folds x 1 seed
+        assert {"recall_no", "recall_yes"} <= set(table.columns)
+        settings = json.loads((out_dir / "settings.json").read_text())
+        assert settings["target"] == "label" and settings["categorical"] == "onehot"
+
+    def test_several_files_give_the_report_across_them(self, main, tmp_path, capsys):
+        paths = []
+        for i in range(2):
+            self.write(tmp_path / f"t{i}.csv", seed=i)
+            paths.append(str(tmp_path / f"t{i}.csv"))
+        out_dir = tmp_path / "out"
+        code = main(
+            ["compare", "--data", *paths, "--target", "label"]
+            + self.ARGS
+            + ["--out", str(out_dir)]
+        )
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        assert "# IWCE against 1 method on 2 data sets" in captured.out
+        assert (out_dir / "ranks.csv").exists() and (out_dir / "t0.csv" / "results.csv").exists()
+        # the budget warning once, naming both tables
+        assert captured.err.count("may not be trusted") == 1
+        assert "The results on t0.csv and t1.csv may not be trusted" in captured.err
+
+    @pytest.mark.parametrize(
+        "args, message",
+        [
+            (["--target", "nope"], "has no column 'nope'; its columns are"),
+            ([], "--data needs --target COLUMN"),
+            (
+                ["--target", "label", "--categorical", "refuse"],
+                "non-numeric columns \\['color'\\]",
+            ),
+        ],
+    )
+    def test_usage_errors(self, main, tmp_path, capsys, args, message):
+        import re
+
+        self.write(tmp_path / "mydata.csv")
+        code = main(["compare", "--data", str(tmp_path / "mydata.csv"), *args])
+        assert code == 2
+        assert re.search(message, capsys.readouterr().err)
+
+    def test_missing_values_and_files_are_named(self, main, tmp_path, capsys):
+        frame = self.write(tmp_path / "gaps.csv")
+        frame.loc[3, "b"] = None
+        frame.to_csv(tmp_path / "gaps.csv", index=False)
+        assert main(["compare", "--data", str(tmp_path / "gaps.csv"), "--target", "label"]) == 2
+        assert "missing values in the columns ['b']" in capsys.readouterr().err
+        assert main(["compare", "--data", str(tmp_path / "no.csv"), "--target", "label"]) == 2
+        assert "no such file" in capsys.readouterr().err
+
+    def test_unknown_dataset_points_to_data(self, main, capsys):
+        assert main(["compare", "--dataset", "mydata.csv"]) == 2
+        assert "--data PATH --target COLUMN" in capsys.readouterr().err
+
+    def test_parquet_without_an_engine_says_what_to_install(self, tmp_path):
+        import importlib.util
+
+        from skiwce.datasets import load_table
+
+        if importlib.util.find_spec("pyarrow") or importlib.util.find_spec("fastparquet"):
+            pytest.skip("a Parquet engine is installed")
+        (tmp_path / "t.parquet").write_bytes(b"PAR1")
+        with pytest.raises(ImportError, match="needs pyarrow or fastparquet"):
+            load_table(tmp_path / "t.parquet", "label")

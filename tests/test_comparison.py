@@ -843,7 +843,7 @@ class TestDisplayNames:
         assert result.methods == ["la_loss", "mine"]  # the codes are the keys
         md = result.to_markdown()
         assert "| Logit-adjusted loss |" in md and "| mine |" in md
-        assert "Δ Balanced acc. vs Logit-adjusted loss (points)" in md
+        assert "Δ Balanced acc. (method − Logit-adjusted loss, points)" in md
         ticks = [t.get_text() for t in plot_scores(result).axes[0].get_xticklabels()]
         assert ticks == ["Logit-adjusted loss", "mine"]
         heat = plot_method_heatmap(result.table.assign(dataset="a"))
@@ -984,7 +984,7 @@ class TestComparisonResult:
         lines = md.splitlines()
         assert lines[0].startswith("| Method | Accuracy (%) | Balanced acc. (%) |")
         assert lines[0].endswith(
-            "| Δ Balanced acc. vs IWCE (points) | 95 % CI | p (corrected t) | Holm p |"
+            "| Δ Balanced acc. (method − IWCE, points) | 95 % CI | p (corrected t) | Holm p |"
         )
         assert lines[1].startswith("| --- | ---: |")
         # Display names: the method called "iwce" is shown as IWCE.
@@ -1191,3 +1191,245 @@ class TestCompareDataset:
 
         with pytest.raises(ValueError, match="Unknown data set 'nope'.*paper_quantiles"):
             compare_dataset("nope")
+
+
+class TestUserData:
+    """compare passes X as given: a DataFrame to a pipeline that selects columns by name, a
+    sparse matrix to a method that takes it."""
+
+    @staticmethod
+    def table(n=120):
+        rng = np.random.RandomState(0)
+        frame = pd.DataFrame(
+            {"a": rng.randn(n), "b": rng.randn(n), "c": rng.choice(["x", "y", "z"], n)}
+        )
+        y = ((frame["a"] + 0.5 * rng.randn(n) > 0.8) | (frame["c"] == "z")).astype(int)
+        return frame, y.to_numpy()
+
+    @staticmethod
+    def pipeline(model=None):
+        from sklearn.compose import make_column_transformer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        columns = make_column_transformer((StandardScaler(), ["a", "b"]), (OneHotEncoder(), ["c"]))
+        return make_pipeline(columns, model or LogisticRegression())
+
+    def test_a_named_column_pipeline_gets_the_dataframe(self):
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+        from skiwce import IWCEClassifier
+        from skiwce.comparison import compare
+
+        frame, y = self.table()
+        methods = {
+            "net": self.pipeline(IWCEClassifier(**FAST, random_state=0)),
+            "logreg": self.pipeline(),
+        }
+        result = compare(methods, frame, y, cv=3, n_seeds=2, progress=False, reference="net")
+        assert result.table["error"].isna().all()
+        # the same splits and scores as scikit-learn's cross-validation on the DataFrame
+        seed = int(np.random.RandomState(0).randint(0, 2**31 - 1, size=2)[0])
+        cv = StratifiedKFold(3, shuffle=True, random_state=seed)
+        expected = cross_val_score(self.pipeline(), frame, y, cv=cv, scoring="balanced_accuracy")
+        got = result.table.query("method == 'logreg' and seed == 0")["balanced_accuracy"]
+        np.testing.assert_allclose(got, expected)
+        # a fixed test set of the same kind
+        fixed = compare(
+            {"logreg": self.pipeline()},
+            frame[:80],
+            y[:80],
+            X_test=frame[80:],
+            y_test=y[80:],
+            progress=False,
+            reference=None,
+        )
+        assert fixed.table["error"].isna().all()
+
+    def test_named_methods_refuse_text_columns_by_name(self):
+        from skiwce.comparison import compare
+
+        frame, y = self.table()
+        with pytest.raises(ValueError, match=r"non-numeric columns \['c'\].*OneHotEncoder"):
+            compare(["iwce", "ce"], frame, y, cv=2, progress=False)
+
+    def test_named_methods_take_a_numeric_dataframe(self):
+        from skiwce.comparison import compare
+
+        frame, y = self.table()
+        result = compare(
+            ["iwce", "ce"],
+            frame[["a", "b"]],
+            y,
+            cv=2,
+            progress=False,
+            common_params={**FAST, "max_epochs": 20},
+        )
+        assert result.table["error"].isna().all()
+
+    def test_sparse_matrix_reaches_the_methods(self):
+        import scipy.sparse as sp
+
+        from skiwce import IWCEClassifier
+        from skiwce.comparison import compare
+
+        rng = np.random.RandomState(0)
+        X = rng.randn(90, 10) * (rng.rand(90, 10) < 0.4)
+        y = (X[:, 0] > 0.2).astype(int)
+        seen = []
+
+        class Recorder(DecisionTreeClassifier):
+            def fit(self, X, y, sample_weight=None):
+                seen.append(sp.issparse(X))
+                return super().fit(X, y, sample_weight=sample_weight)
+
+        methods = {"iwce": IWCEClassifier(**{**FAST, "max_epochs": 20}), "tree": Recorder()}
+        for fmt in ("csr", "coo"):
+            result = compare(methods, sp.csr_matrix(X).asformat(fmt), y, cv=2, progress=False)
+            assert result.table["error"].isna().all()
+        assert seen and all(seen)
+        # the stacked engine takes dense arrays: a sparse X trains the runs one by one, as
+        # the dense copy does without stacks
+        dense = compare(methods, X, y, cv=2, progress=False, stack=False)
+        np.testing.assert_allclose(
+            result.table["balanced_accuracy"], dense.table["balanced_accuracy"]
+        )
+
+    def test_a_numeric_dataframe_trains_stacked_and_in_suites(self):
+        from skiwce import IWCEClassifier
+        from skiwce.comparison import compare, compare_datasets
+
+        frame, y = self.table(90)
+        frame = frame[["a", "b"]]
+        net = IWCEClassifier(**{**FAST, "max_epochs": 20}, random_state=0)
+        stacked = compare({"iwce": net}, frame, y, cv=2, progress=False, return_estimators=True)
+        alone = compare({"iwce": net}, frame.to_numpy(), y, cv=2, progress=False, stack=False)
+        assert stacked.table["error"].isna().all()
+        assert type(next(iter(stacked.estimators.values()))).__name__ == "StackMember"
+        np.testing.assert_allclose(
+            stacked.table["balanced_accuracy"], alone.table["balanced_accuracy"], atol=0.05
+        )
+        full, y_full = self.table()
+        suite = compare_datasets(
+            {"t1": (full, y_full), "t2": (full[::-1], y_full[::-1])},
+            {"logreg": self.pipeline(), "prior": DummyClassifier()},
+            cv=5,
+            n_seeds=2,
+            progress=False,
+        )
+        assert suite.table["error"].isna().all() and suite.datasets == ["t1", "t2"]
+
+    def test_every_run_failed_says_so(self):
+        from skiwce.comparison import compare
+
+        frame, y = self.table()
+        with pytest.warns(FitFailedWarning):
+            result = compare(
+                {"a": _Failing(), "b": _Failing()}, frame, y, cv=2, progress=False, reference="a"
+            )
+        md = result.to_markdown()
+        assert "Every run failed (2 per method): nothing to average or test" in md
+        assert "Mean ± std" not in md and "1/0" not in md and "df = 0" not in md
+
+
+def _parse_markdown_table(lines):
+    header = [c.strip() for c in lines[0].strip("|").split(" | ")]
+    rows = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
+    return header, rows
+
+
+class TestReportAgreesWithItself:
+    """The sentences under a table use the table's sign convention and point of view."""
+
+    def test_verdicts_use_the_table_delta(self, imbalanced_data):
+        import re
+
+        from skiwce.comparison import compare
+
+        X, y = imbalanced_data
+        methods = {
+            "iwce": DecisionTreeClassifier(max_depth=4),
+            "stump": DecisionTreeClassifier(max_depth=1),
+            "prior": DummyClassifier(),
+        }
+        result = compare(methods, X, y, cv=5, n_seeds=2, progress=False)
+        md = result.to_markdown()
+        lines = md.splitlines()
+        header, rows = _parse_markdown_table(lines[: 2 + len(methods)])
+        column = header.index("Δ Balanced acc. (method − IWCE, points)")
+        deltas = {row[0]: row[column] for row in rows if row[0] != "IWCE"}
+        verdict = next(line for line in lines if line.startswith("Verdict"))
+        for name, delta in deltas.items():
+            sentence = re.search(rf"{name} is ([^(]*)\(Δ = ([-+][0-9.]+)", verdict)
+            assert sentence, (name, verdict)
+            words, stated = sentence.groups()
+            assert stated == delta
+            if words.startswith("worse"):
+                assert float(delta) < 0
+            if words.startswith("better"):
+                assert float(delta) > 0
+            if words.startswith(("better", "worse")):
+                assert f"by {abs(float(delta)):.2f} points" in words
+        assert float(deltas["prior"]) < 0 and "prior is worse than IWCE" in verdict
+
+    def test_suite_sentences_match_the_ranks_table(self):
+        import re
+
+        from sklearn.datasets import make_classification
+
+        from skiwce.comparison import compare_datasets
+
+        data = {
+            f"d{i}": make_classification(n_samples=120, weights=[0.8], random_state=i)
+            for i in range(3)
+        }
+        methods = {
+            "iwce": DecisionTreeClassifier(max_depth=4, random_state=0),
+            "prior": DummyClassifier(),
+        }
+        suite = compare_datasets(data, methods, cv=5, n_seeds=2, progress=False)
+        lines = suite.to_markdown().splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("| Method | Mean rank"))
+        header, rows = _parse_markdown_table(lines[start : start + 4])
+        row = next(r for r in rows if r[0] == "prior")
+        wtl = row[header.index("Wins/ties/losses vs IWCE")]
+        delta = row[header.index("Δ mean (method − IWCE, points)")]
+        assert wtl == "0/0/3" and float(delta) < 0
+        sentence = next(line for line in lines if line.startswith("  - prior is"))
+        assert f"{wtl} wins/ties/losses" in sentence
+        assert re.search(rf"mean Δ = {re.escape(delta)} points", sentence)
+        assert sentence.startswith("  - prior is ")
+        # the per-data-set table and its sentences agree too
+        start = next(i for i, line in enumerate(lines) if line.startswith("| Data set |"))
+        header, rows = _parse_markdown_table(lines[start : start + 2 + 6])
+        for row in rows:
+            if row[1] != "prior":
+                continue
+            line = next(x for x in lines if x.startswith(f"- **{row[0]}**"))
+            assert f"Δ = {row[header.index('Δ Balanced acc. (method − IWCE, points)')]}" in line
+
+
+class TestBudgetWarningsNameTheirDataSets:
+    def test_once_per_message_naming_the_data_sets(self):
+        import warnings
+
+        from sklearn.datasets import make_classification
+
+        from skiwce.comparison import BudgetWarning, compare_dataset, compare_datasets
+
+        data = {
+            f"d{i}": make_classification(n_samples=90, weights=[0.8], random_state=i)
+            for i in range(3)
+        }
+        methods = {"tree": DecisionTreeClassifier(max_depth=2), "prior": DummyClassifier()}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            compare_datasets(data, methods, cv=3, progress=False)
+        budget = [str(w.message) for w in caught if issubclass(w.category, BudgetWarning)]
+        assert len(budget) == 1
+        assert budget[0].startswith("The results on d0, d1 and d2 may not be trusted: 3 paired")
+        with pytest.warns(BudgetWarning, match="^The results on paper_quantiles may not be"):
+            compare_dataset(
+                "paper_quantiles", {"prior": DummyClassifier()}, n_seeds=2, progress=False
+            )

@@ -459,4 +459,4 @@ def test_equal_nonzero_differences_are_not_tested():
     full = table.assign(accuracy=scores, f1_macro=scores, g_mean=scores, fit_time=1.0, error=None)
     result = ComparisonResult(full, [0, 1], "ref", {}, fixed_test=True)
     markdown = result.to_markdown(metrics=["balanced_accuracy"])
-    assert "not tested against other (the same difference in every run" in markdown
+    assert "other is not tested against ref (the same difference in every run" in markdown

@@ -130,7 +130,11 @@ class TestCompareDatasets:
         phrase = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
         line = next(x for x in md.splitlines() if x.startswith("- **cv0**"))
         assert "corrected resampled t-test" in line and f"Holm {phrase}" in line
-        assert ("better than prior" if p < 0.05 else "not distinguishable from prior") in line
+        delta = tests.loc[("cv0", "prior"), "mean_diff"]
+        verb = (
+            ("better than" if delta > 0 else "worse than") if p < 0.05 else "not distinguishable"
+        )
+        assert f"prior is {verb}" in line
         fixed = next(x for x in md.splitlines() if x.startswith("- **fixed**"))
         assert "measures seed variance only" in fixed
         assert "## cv0" in md and "## fixed" in md  # each data set's own table
@@ -296,7 +300,7 @@ class TestSingleDataSetTests:
         md = result.to_markdown()
         assert "corrected resampled t-test (Nadeau and Bengio, 2003) over the 6 shared" in md
         assert "(1/6 + 0.500) s²" in md
-        assert "Verdict at α = 0.05: IWCE is " in md
+        assert "Verdict at α = 0.05: stump is " in md
         with pytest.raises(ValueError, match="test must be 'auto' or one of"):
             result.tests(test="z")
         with pytest.raises(ValueError, match="no reference"):

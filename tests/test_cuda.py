@@ -151,3 +151,22 @@ def test_compare_on_cuda(imbalanced_data):
     )
     assert result.table["error"].isna().all()
     assert len(result.table) == 4
+
+
+def test_sparse_input_on_cuda(imbalanced_data):
+    # Sparse rows stay on the host; each batch is made dense there and moved to the device.
+    import scipy.sparse as sp
+
+    X, y = imbalanced_data
+    X = np.where(np.abs(X) < 0.8, 0.0, X).astype(np.float32)
+    dense = _fit(X, y, module="mlp", precision="32", device="cuda", validation_fraction=0.2)
+    sparse = _fit(
+        sp.csr_matrix(X), y, module="mlp", precision="32", device="cuda", validation_fraction=0.2
+    )
+    assert all(p.device.type == "cuda" for p in sparse.net_.module_.parameters())
+    np.testing.assert_allclose(
+        sparse.net_.history[:, "train_loss"], dense.net_.history[:, "train_loss"], rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), atol=1e-5
+    )

@@ -621,6 +621,7 @@ def test_public_names():
             "fetch_wisdm",
             "load_cifar10",
             "load_dataset",
+            "load_table",
             "load_digits_images",
             "load_wisdm",
             "make_long_tailed",
@@ -633,3 +634,41 @@ def test_public_names():
         if callable(obj):
             assert obj.__module__.startswith("skiwce.datasets._")
             assert "Examples\n    --------" in obj.__doc__
+
+
+class TestLoadTable:
+    def test_numeric_bool_and_text_columns(self, tmp_path):
+        from skiwce.datasets import load_table
+
+        frame = pd.DataFrame(
+            {
+                "x": [1.5, 2.0, 3.0, 4.0],
+                "flag": [True, False, True, False],
+                "kind": ["a", "b", "a", "c"],
+                "y": [0, 1, 0, 1],
+            }
+        )
+        frame.to_csv(tmp_path / "t.tsv", sep="\t", index=False)
+        data = load_table(tmp_path / "t.tsv", "y")
+        assert data.feature_names == ["x", "flag", "kind=a", "kind=b", "kind=c"]
+        np.testing.assert_array_equal(data.data[:, :2], [[1.5, 1], [2, 0], [3, 1], [4, 0]])
+        np.testing.assert_array_equal(data.data[:, 2:].sum(axis=1), 1)
+        assert data.data.dtype == np.float32 and data.encoded == {"kind": 3}
+        np.testing.assert_array_equal(data.target, [0, 1, 0, 1])
+        with pytest.raises(ValueError, match=r"non-numeric columns \['kind'\]"):
+            load_table(tmp_path / "t.tsv", "y", categorical="refuse")
+        with pytest.raises(ValueError, match="categorical must be one of"):
+            load_table(tmp_path / "t.tsv", "y", categorical="ordinal")
+
+    def test_missing_values_are_named(self, tmp_path):
+        from skiwce.datasets import load_table
+
+        pd.DataFrame({"x": [1.0, None], "y": ["a", "b"]}).to_csv(tmp_path / "a.csv", index=False)
+        with pytest.raises(ValueError, match=r"missing values in the columns \['x'\]"):
+            load_table(tmp_path / "a.csv", "y")
+        pd.DataFrame({"x": [1.0, 2.0], "y": ["a", None]}).to_csv(tmp_path / "b.csv", index=False)
+        with pytest.raises(ValueError, match="target column 'y' is missing in 1 rows"):
+            load_table(tmp_path / "b.csv", "y")
+        pd.DataFrame({"y": ["a", "b"]}).to_csv(tmp_path / "c.csv", index=False)
+        with pytest.raises(ValueError, match="no column besides the target"):
+            load_table(tmp_path / "c.csv", "y")

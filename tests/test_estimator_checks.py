@@ -10,6 +10,10 @@ EXPECTED_FAILED_CHECKS = {
         "per epoch, while a repeated sample appears in two (usually different) mini-batches and "
         "shifts every later batch, so the two fits follow different optimisation paths."
     ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "The same as on dense data (sparse X is made dense one batch at a time and trains as "
+        "the dense copy does, tested in tests/test_classifier.py::TestSparseInput)."
+    ),
     "check_methods_subset_invariance": (
         "The network computes in float32 and matrix-product kernels depend on the batch's size, "
         "so a row's logits (decision_function) can differ in the last bits (measured: 2 ulp, "

@@ -1,12 +1,13 @@
 """``compare_dataset`` and ``compare_datasets``: :func:`compare` on named or given data sets."""
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
 from ._baselines import METHODS
 from ._result import SuiteResult
-from ._runner import compare
+from ._runner import UNTRUSTED, BudgetWarning, compare
 
 __all__ = ["compare_dataset", "compare_datasets"]
 
@@ -53,18 +54,42 @@ def _compare_one(name, data, estimators, *, reference, common_params, kwargs):
     if names is not None:
         names = np.asarray(names)
         y, y_test = (None if t is None else _label(t, names) for t in (y, y_test))
-    result = compare(
-        estimators,
-        data["data"],
-        y,
-        X_test=data.get("data_test"),
-        y_test=y_test,
-        reference=reference,
-        common_params=common_params,
-        **kwargs,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BudgetWarning)
+        result = compare(
+            estimators,
+            data["data"],
+            y,
+            X_test=data.get("data_test"),
+            y_test=y_test,
+            reference=reference,
+            common_params=common_params,
+            **kwargs,
+        )
+    budget = []
+    for w in caught:
+        if issubclass(w.category, BudgetWarning):
+            budget.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     result.table.insert(0, "dataset", name)
-    return result
+    return result, budget
+
+
+def _warn_about_budget(messages):
+    """compare's BudgetWarnings, once per distinct message, naming the data sets it concerns
+    (``messages``: data set name to its messages)."""
+    by_text = {}
+    for name, texts in messages.items():
+        for text in texts:
+            by_text.setdefault(text, []).append(name)
+    for text, names in by_text.items():
+        where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        if text.startswith(UNTRUSTED):
+            text = f"The results on {where} may not be trusted: " + text[len(UNTRUSTED) :]
+        else:
+            text = f"On {where}: {text}"
+        warnings.warn(text, BudgetWarning, stacklevel=3)
 
 
 def _reference(reference, estimators):
@@ -136,7 +161,7 @@ def compare_dataset(
     if estimators is None:
         estimators = list(METHODS)
     data = _load(dataset, data_random_state)
-    return _compare_one(
+    result, budget = _compare_one(
         dataset,
         data,
         estimators,
@@ -144,6 +169,8 @@ def compare_dataset(
         common_params=common_params,
         kwargs=kwargs,
     )
+    _warn_about_budget({dataset: budget})
+    return result
 
 
 def compare_datasets(
@@ -237,8 +264,9 @@ def compare_datasets(
     if estimators is None:
         estimators = list(METHODS)
     reference = _reference(reference, estimators)
-    results = {
-        name: _compare_one(
+    results, budget = {}, {}
+    for name, data in items:
+        results[name], budget[name] = _compare_one(
             name,
             data,
             estimators,
@@ -246,6 +274,5 @@ def compare_datasets(
             common_params=common_params,
             kwargs=kwargs,
         )
-        for name, data in items
-    }
+    _warn_about_budget(budget)
     return SuiteResult(results, reference)

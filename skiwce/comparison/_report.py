@@ -66,6 +66,12 @@ def _name(method):
     return _md_escape(display_name(method))
 
 
+def _delta_header(what, reference):
+    """The title of a column of differences, with its sign convention:
+    ``"Δ Balanced acc. (method − IWCE, points)"``."""
+    return f"Δ {what} (method − {reference}, points)"
+
+
 def _metric_name(metric):
     """The column title of a score: ``"Balanced acc."``."""
     return METRICS.get(metric, metric)
@@ -100,7 +106,7 @@ def _level(alpha):
 # -- one data set ----------------------------------------------------------------------------
 
 
-def _runs_sentence(result, n_runs):
+def _runs_sentence(result, n_runs, n_failed=0):
     n_seeds, n_folds = result.table["seed"].nunique(), result.table["fold"].nunique()
     seeds = _plural(n_seeds, "seed")
     if result.fixed_test:
@@ -109,6 +115,8 @@ def _runs_sentence(result, n_runs):
         runs = f"{seeds} × {n_folds} folds"
     else:
         runs = f"{seeds}, one train/test split each"
+    if n_failed:
+        return f"Mean ± std over the successful runs of {n_runs} per method ({runs})"
     return f"Mean ± std over {n_runs} runs per method ({runs})"
 
 
@@ -119,11 +127,14 @@ def describe_test(result, tests, test, test_metric, alpha):
     J = int(np.nanmax(pairs)) if np.isfinite(pairs).any() else 0
     n_tested = int(np.isfinite(tests["p_value"].to_numpy(dtype=float)).sum())
     what = (
-        f"Δ: mean paired difference of {_metric_words(test_metric)} to {reference} "
-        "(method minus reference), in points"
+        f"Δ: mean paired difference of {_metric_words(test_metric)}, method − {reference}, in "
+        "points (negative: the method scores below the reference)"
     )
     if test != "wilcoxon":
         what += f", with its {_level(alpha)} confidence interval"
+    if J < 2:
+        p = f"p: no test, fewer than 2 successful runs of a method are paired with {reference}'s"
+        return f"{what}; {p}"
     if test == "corrected_t":
         ratios = tests["test_train_ratio"].to_numpy(dtype=float)
         ratio = float(np.nanmean(ratios)) if np.isfinite(ratios).any() else math.nan
@@ -157,7 +168,9 @@ def describe_test(result, tests, test, test_metric, alpha):
 
 
 def verdicts(tests, reference, alpha, digits):
-    """``"IWCE is better than CE by 4.10 points (...); not distinguishable from WCE (...)"``."""
+    """``"CE is worse than IWCE by 4.10 points (Δ = -4.10, 95 % CI ...); WCE is not
+    distinguishable from IWCE (Δ = +0.20, ...)"``: each method against the reference, every
+    number a difference method − reference, as in the tables."""
     parts = []
     ref = display_name(reference)
     for method, row in tests.iterrows():
@@ -171,25 +184,20 @@ def verdicts(tests, reference, alpha, digits):
                 if not row["n_pairs"] >= 2
                 else "the same difference in every run: no variance to test"
             )
-            parts.append(f"not tested against {name} ({why})")
+            parts.append(f"{name} is not tested against {ref} ({why})")
             continue
-        gain = -100 * row["mean_diff"]  # the reference's score minus the method's
-        details = []
+        delta = 100 * row["mean_diff"]  # the method's score minus the reference's
+        details = [f"Δ = {_points(delta, digits)}"]
         if _finite(row["ci_low"]) and _finite(row["ci_high"]):
-            low, high = -100 * row["ci_high"], -100 * row["ci_low"]
+            low, high = 100 * row["ci_low"], 100 * row["ci_high"]
             details.append(f"{_level(alpha)} CI {_points(low, digits)} to {_points(high, digits)}")
-        details.append(f"Holm {_p_phrase(p)}")
-        details = "; ".join(details)
-        if p < alpha and gain != 0:
-            verb = "better than" if gain > 0 else "worse than"
-            parts.append(f"{verb} {name} by {abs(gain):.{digits}f} points ({details})")
+        details = ", ".join(details) + f"; Holm {_p_phrase(p)}"
+        if p < alpha and delta != 0:
+            verb = "better than" if delta > 0 else "worse than"
+            parts.append(f"{name} is {verb} {ref} by {abs(delta):.{digits}f} points ({details})")
         else:
-            parts.append(
-                f"not distinguishable from {name} ({_points(gain, digits)} points, {details})"
-            )
-    if not parts:
-        return ""
-    return f"{ref} is " + "; ".join(parts)
+            parts.append(f"{name} is not distinguishable from {ref} ({details})")
+    return "; ".join(parts)
 
 
 def result_markdown(result, metrics, *, test_metric, test, alpha, digits):
@@ -206,7 +214,7 @@ def result_markdown(result, metrics, *, test_metric, test, alpha, digits):
     header = ["Method", *(f"{_metric_name(m)} (%)" for m in metrics), "Fit time (s)"]
     if tests is not None:
         header += [
-            f"Δ {test_name} vs {_name(result.reference)} (points)",
+            _delta_header(test_name, _name(result.reference)),
             f"{_level(alpha)} CI",
             f"p ({_SHORT_TESTS[test]})",
             "Holm p",
@@ -232,9 +240,19 @@ def result_markdown(result, metrics, *, test_metric, test, alpha, digits):
                 row.append(_fmt_p(t["p_holm"]))
         lines.append(_md_row(row))
     n_runs = int(summary["n_runs"].max()) if len(summary) else 0
-    note = _runs_sentence(result, n_runs)
-    if tests is not None:
-        note += ". " + describe_test(result, tests, test, test_metric, alpha)
+    n_ok = int((summary["n_runs"] - summary["n_failed"]).max()) if len(summary) else 0
+    if n_ok == 0:
+        first = result.table["error"].dropna()
+        note = (
+            f"Every run failed ({n_runs} per method): nothing to average or test. The errors "
+            "are in the table's error column"
+            + (f"; the first: {_md_escape(first.iloc[0])}" if len(first) else "")
+        )
+        tests = None
+    else:
+        note = _runs_sentence(result, n_runs, int(summary["n_failed"].sum()))
+        if tests is not None:
+            note += ". " + describe_test(result, tests, test, test_metric, alpha)
     lines += ["", note + "."]
     if tests is not None:
         verdict = verdicts(tests, result.reference, alpha, digits)
@@ -308,26 +326,27 @@ def _across_sentences(suite, metric, alpha, complete, dropped):
     )
     if ref is not None:
         lines.append(
-            f"- Against each method, {_name(ref)}'s wins/ties/losses over the data sets and a "
-            f"Wilcoxon signed-rank test of the score differences over the {n} data sets, "
-            f"Holm-corrected over the {k - 1} comparisons:"
+            f"- Each method against {_name(ref)}: its wins/ties/losses over the data sets, the "
+            f"mean difference Δ (method − {_name(ref)}) and a Wilcoxon signed-rank test of the "
+            f"differences over the {n} data sets, Holm-corrected over the "
+            f"{_plural(k - 1, 'comparison')}:"
         )
         for method, row in ranks.iterrows():
             if method == ref:
                 continue
-            # The reference's wins are the method's losses.
-            wtl = f"{int(row['losses'])}/{int(row['ties'])}/{int(row['wins'])}"
+            # The method's point of view, as in the ranks table.
+            wtl = f"{int(row['wins'])}/{int(row['ties'])}/{int(row['losses'])}"
             p = row["p_holm"]
-            gain = -100 * row["mean_diff"]
-            if _finite(p) and p < alpha and gain != 0:
-                verb = "better than" if gain > 0 else "worse than"
+            delta = 100 * row["mean_diff"]
+            if _finite(p) and p < alpha and delta != 0:
+                verb = "better than" if delta > 0 else "worse than"
             else:
                 verb = "not distinguishable from"
             nemenyi = "at least" if row["nemenyi_significant"] else "less than"
             lines.append(
-                f"  - {_name(ref)} is {verb} {_name(method)}: {wtl} wins/ties/losses, mean "
-                f"difference {_points(gain, 2)} points, Wilcoxon Holm {_p_phrase(p)}; mean ranks "
-                f"{ranks.at[ref, 'mean_rank']:.2f} and {row['mean_rank']:.2f} differ by "
+                f"  - {_name(method)} is {verb} {_name(ref)}: {wtl} wins/ties/losses, mean "
+                f"Δ = {_points(delta, 2)} points, Wilcoxon Holm {_p_phrase(p)}; mean ranks "
+                f"{row['mean_rank']:.2f} and {ranks.at[ref, 'mean_rank']:.2f} differ by "
                 f"{nemenyi} CD (Nemenyi {_p_phrase(row['p_nemenyi'])})."
             )
         smallest = 2.0 / 2**n
@@ -353,7 +372,7 @@ def _ranks_table(suite, metric, alpha, complete, digits):
     if ref is not None:
         header += [
             f"Wins/ties/losses vs {_name(ref)}",
-            "Δ mean (points)",
+            _delta_header("mean", _name(ref)),
             "p (Wilcoxon)",
             "Holm p",
             "Nemenyi p",
@@ -425,7 +444,7 @@ def _per_dataset(suite, metric, alpha, digits):
         "Data set",
         "Method",
         f"{_metric_name(metric)} (%)",
-        f"Δ vs {_name(ref)} (points)",
+        _delta_header(_metric_name(metric), _name(ref)),
         f"{_level(alpha)} CI",
         "p",
         "Holm p",
@@ -472,7 +491,7 @@ def suite_markdown(suite, *, metric, alpha, digits, diagram=None):
             "resampled t-test (Nadeau and Bengio, 2003) over repeated cross-validation, a "
             "paired t-test over the seeds for a fixed test set (seed variance only); "
             f"Holm-corrected over the methods of the data set; verdicts at α = {alpha:g}, "
-            f"{_name(ref)}'s score minus the method's.",
+            f"Δ = the method's score − {_name(ref)}'s.",
             "",
             *sentences,
             "",

@@ -8,13 +8,20 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils import check_array, check_consistent_length, check_random_state, column_or_1d
+from sklearn.utils import (
+    _safe_indexing,
+    check_array,
+    check_consistent_length,
+    check_random_state,
+    column_or_1d,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from tqdm.auto import tqdm
 
@@ -31,6 +38,8 @@ MIN_EPOCHS = 20
 # A paired test is flagged when the smallest difference it can find at p < 0.05 exceeds this
 # many standard deviations of the per-run differences.
 MAX_DETECTABLE = 1.5
+# How a BudgetWarning starts (compare_datasets names the data sets in its place).
+UNTRUSTED = "The result may not be trusted: "
 
 
 class BudgetWarning(UserWarning):
@@ -72,8 +81,8 @@ def _seed_estimator(estimator, seed):
 def _run(task, estimator, X, y, X_eval, y_eval, labels, return_train_score, keep):
     """Fit one method on one split; never raises for a failed fit."""
     name, seed, fold, seed_value, train, test = task
-    X_train, y_train = X[train], y[train]
-    X_test, y_test = (X[test], y[test]) if X_eval is None else (X_eval, y_eval)
+    X_train, y_train = _rows(X, train), y[train]
+    X_test, y_test = (_rows(X, test), y[test]) if X_eval is None else (X_eval, y_eval)
     # The split sizes: the corrected resampled t-test needs n_test / n_train.
     row = {"method": name, "seed": seed, "fold": fold, "n_train": len(y_train)}
     row["n_test"] = len(y_test)
@@ -101,6 +110,56 @@ def _run(task, estimator, X, y, X_eval, y_eval, labels, return_train_score, keep
     return row, cm, (estimator if keep else None)
 
 
+def _rows(X, indices):
+    """Rows of X (an array of any sample shape, a DataFrame or a sparse matrix), as
+    scikit-learn's cross-validation takes them."""
+    return _safe_indexing(X, indices)
+
+
+def _is_frame(X):
+    return hasattr(X, "iloc") and hasattr(X, "columns")
+
+
+def _non_numeric_columns(frame):
+    return [
+        str(c)
+        for c, dtype in frame.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    ]
+
+
+def _check_X(X, name, *, named):
+    """``X`` as the methods will get it: a DataFrame or a sparse matrix as given (a sparse
+    format without row indexing as CSR), anything else as an array of any sample shape.
+
+    ``named`` (the methods are skiwce's, built from names): X must be numeric and finite, and
+    a DataFrame becomes an array, as the networks and samplers take it. Estimators given by the
+    caller get X as given, to check as they do (a pipeline may encode or impute).
+    """
+    if sp.issparse(X):
+        if X.ndim != 2:
+            raise ValueError(f"{name} is a sparse matrix of {X.ndim} dimensions; give 2.")
+        X = X if X.format in ("csr", "csc") else X.tocsr()
+        if named:
+            check_array(X, accept_sparse=("csr", "csc"), input_name=name)
+        return X
+    if _is_frame(X):
+        if not named:
+            return X
+        text = _non_numeric_columns(X)
+        if text:
+            raise ValueError(
+                f"{name} has non-numeric columns {text}; the named methods take numbers. "
+                "Encode them first (e.g. pandas.get_dummies, or a OneHotEncoder in a "
+                "ColumnTransformer), or give the methods as a dict of pipelines that encode "
+                "them."
+            )
+        return check_array(X, dtype="numeric", input_name=name)
+    if named:
+        return check_array(X, allow_nd=True, dtype=None, input_name=name)
+    return check_array(X, allow_nd=True, dtype=None, ensure_all_finite=False, input_name=name)
+
+
 def _run_alone(*args):
     """:func:`_run` as a job of compare's list-returning jobs."""
     return [_run(*args)]
@@ -126,6 +185,8 @@ def _stackable(estimator, X, y, tasks):
     from .._stacked_fit import stack_spec  # noqa: PLC0415
 
     if type(estimator) is not IWCEClassifier or np.ndim(X) < 2:
+        return False
+    if sp.issparse(X):  # the stacked engine takes dense arrays; a fit alone densifies per batch
         return False
     classes = np.unique(y)
     try:
@@ -187,7 +248,7 @@ def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_s
     outputs = []
     for task, member in zip(tasks, members, strict=True):
         name, seed, fold, _, train, test = task
-        X_test, y_test = (X[test], y[test]) if X_eval is None else (X_eval, y_eval)
+        X_test, y_test = (_rows(X, test), y[test]) if X_eval is None else (X_eval, y_eval)
         row = {"method": name, "seed": seed, "fold": fold, "n_train": len(train)}
         row["n_test"] = len(y_test)
         cm, run_error = None, error
@@ -197,7 +258,7 @@ def _run_stacked(tasks, estimators, X, y, X_eval, y_eval, labels, return_train_s
         else:
             try:
                 run_scores, cm = _evaluate(
-                    member, X[train], y[train], X_test, y_test, labels, return_train_score
+                    member, _rows(X, train), y[train], X_test, y_test, labels, return_train_score
                 )
                 row.update(run_scores)
             except Exception as exc:  # noqa: BLE001 - as a one-by-one run records it
@@ -319,14 +380,19 @@ def compare(
         Method name to unfitted scikit-learn classifier, or names of
         :data:`~skiwce.comparison.METHODS` built by :func:`~skiwce.comparison.make_methods` with
         ``common_params``.
-    X : array-like of shape (n_samples, ...)
+    X : array-like of shape (n_samples, ...), DataFrame or sparse matrix
         Inputs of any sample shape the estimators take: ``(n, features)``,
-        ``(n, channels, length)``, ``(n, channels, height, width)``.
+        ``(n, channels, length)``, ``(n, channels, height, width)``. Each method gets its rows
+        as given, the way :func:`~sklearn.model_selection.cross_validate` passes them: a
+        DataFrame stays a DataFrame (so a pipeline can select columns by name and encode
+        text columns), a sparse matrix stays sparse (a format without row indexing becomes
+        CSR). With methods given by name, X must be numeric and finite and a DataFrame
+        becomes an array; a DataFrame with non-numeric columns is refused, naming them.
     y : array-like of shape (n_samples,)
         Class labels.
     X_test, y_test : array-like or None, default=None
-        A fixed test set. When given, each seed is one train/test run (``fold`` 0) and ``cv`` is
-        not used.
+        A fixed test set, of the same kind as ``X``. When given, each seed is one train/test
+        run (``fold`` 0) and ``cv`` is not used.
     cv : int or cross-validation splitter, default=5
         Number of stratified folds, or a splitter (a copy of a shuffling splitter with a
         ``random_state`` gets each seed's integer; the splitter given is not changed).
@@ -401,6 +467,7 @@ def compare(
     >>> print(result.to_markdown().splitlines()[0])
     | Method | Accuracy (%) | Balanced acc. (%) | Macro F1 (%) | G-mean (%) | Fit time (s) | ...
     """
+    named = not isinstance(estimators, dict)
     estimators = _resolve_estimators(estimators, common_params)
     if reference is not None and reference not in estimators:
         raise ValueError(
@@ -409,14 +476,14 @@ def compare(
         )
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, Integral) or n_seeds < 1:
         raise ValueError(f"n_seeds must be an int >= 1; got {n_seeds!r}.")
-    X = check_array(X, allow_nd=True, dtype=None)
+    X = _check_X(X, "X", named=named)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     check_classification_targets(y)
     if (X_test is None) != (y_test is None):
         raise ValueError("Give both X_test and y_test, or neither.")
     if X_test is not None:
-        X_test = check_array(X_test, allow_nd=True, dtype=None)
+        X_test = _check_X(X_test, "X_test", named=named)
         y_test = column_or_1d(y_test, warn=True)
         check_consistent_length(X_test, y_test)
         if X_test.shape[1:] != X.shape[1:]:
@@ -578,7 +645,7 @@ def _warn_about_budget(table, estimators, reference, *, fixed_test):
         )
     if messages:
         warnings.warn(
-            "The result may not be trusted: " + " Also, ".join(messages),
+            UNTRUSTED + " Also, ".join(messages),
             BudgetWarning,
             stacklevel=3,
         )

@@ -8,6 +8,7 @@
 - :func:`make_long_tailed`: sub-sample classes into an exponential or step long tail.
 - :func:`load_digits_images` and :func:`make_mnist1d`: small data that work offline.
 - :data:`DATASETS` and :func:`load_dataset`: the named offline data sets of the comparison.
+- :func:`load_table`: a table of your own (CSV or Parquet) as numeric features and a target.
 
 Only the two ``fetch_*`` functions use the network, and only when their cache is empty; the
 ``load_*`` readers take a local path.
@@ -19,6 +20,7 @@ from ._embedded import DATASETS, load_dataset, load_digits_images
 from ._fetch import fetch_cifar10, fetch_wisdm
 from ._long_tail import make_long_tailed
 from ._mnist1d import make_mnist1d
+from ._table import load_table
 from ._wisdm import load_wisdm
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "load_cifar10",
     "load_dataset",
     "load_digits_images",
+    "load_table",
     "load_wisdm",
     "make_long_tailed",
     "make_mnist1d",
