@@ -23,6 +23,7 @@ from skorch.helper import predefined_split
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._front_end import fit_front_end, has_fixed_front_end
 from ._names import OPTIMIZER_NAMES
 from ._net import BATCHINGS, PRECISIONS, IWCENet
 from ._torch_utils import FUSED_DEVICES, resolve_n_threads, seeded, torch_threads
@@ -691,6 +692,13 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         _standardize_split(X_train, valid, stats)
         counts = class_counts(y_train, n_classes, sample_weight=sw_train)
         criterion, criterion_kwargs = self._criterion(counts)
+        network = None
+        if has_fixed_front_end(module):
+            # features once per fit; the net trains the head (see skiwce/_front_end.py)
+            network, X_train, valid = _front_end_features(
+                module, module_kwargs, X_train, valid, torch_seed, self.device
+            )
+            module, module_kwargs = network.head, {}
         net = self._build_net(
             module=(module, module_kwargs),
             criterion=(criterion, criterion_kwargs),
@@ -706,6 +714,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             net.fit(self._net_input(X_train, sw_train), y_train, epochs=epochs)
         # skorch's predefined split holds the validation rows: a fitted model carries no data.
         net.train_split = None
+        if network is not None:
+            net.module_ = network.eval()  # the fitted front end with the trained head
 
         self.classes_ = classes
         self.input_shape_ = tuple(X.shape[1:])
@@ -914,6 +924,21 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         with torch.random.fork_rng(devices=[]), torch_threads(self.n_threads_):
             logits = self.net_.forward(X, training=False, device="cpu")
         return self._adjust_logits(logits.detach().numpy().astype(np.float64))
+
+
+def _front_end_features(module, module_kwargs, X_train, valid, seed, device):
+    """The network with its front end fitted on ``X_train``, and the training inputs and
+    validation Dataset replaced by their features."""
+    X_valid = None
+    if valid is not None:
+        X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
+    network, X_train, X_valid = fit_front_end(
+        module, module_kwargs, X_train, X_valid, seed, device
+    )
+    if valid is not None:
+        valid_X = {**valid.X, "X": X_valid} if isinstance(valid.X, dict) else X_valid
+        valid = Dataset(valid_X, valid.y)
+    return network, X_train, valid
 
 
 def _check_routed(prefix, cls, params, set_by_net=(), also=()):

@@ -29,6 +29,7 @@ from ._classifier import (
     input_stats,
     standardize_inputs,
 )
+from ._front_end import FeatureCache, has_fixed_front_end, with_head
 from ._net import resolve_precision
 from ._stacked import (
     EarlyStop,
@@ -192,6 +193,9 @@ def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=
     lrs = epoch_learning_rates(params["callbacks"], params["lr"], params["max_epochs"])
     early = EarlyStop(params["n_iter_no_change"]) if params["early_stopping"] else None
     X_t, y_t = torch.from_numpy(Xv), torch.from_numpy(y_enc)
+    cache = None
+    if has_fixed_front_end(module):  # heads trained on each fold's features (_front_end.py)
+        cache = FeatureCache(module, module_kwargs, Xv, template.device, standardize_inputs)
     members = [None] * len(estimators)
     for start in range(0, len(estimators), max_models):
         chunk = list(range(start, min(start + max_models, len(estimators))))
@@ -204,12 +208,17 @@ def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=
             counts.append(cnt)
             with seeded(seeds[k][0], template.device):
                 modules.append(_build(module, module_kwargs))
+        raw_plans, networks = plans, None
+        if cache is not None:
+            X_t, y_t, plans, modules, networks = cache.stack_chunk(
+                plans, modules, [seeds[k][0] for k in chunk], y_enc
+            )
         # the single model's rule, applied to the K models of a step together
         n_threads = resolve_n_threads(
             params["n_threads"],
             params["device"],
             modules[0],
-            Xv.shape[1:],
+            tuple(X_t.shape[1:]),
             params["batch_size"],
             n_models=len(chunk),
         )
@@ -235,8 +244,11 @@ def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=
             bar.close()
         fit_time = (time.perf_counter() - tick) / len(chunk)
         for pos, k in enumerate(chunk):
+            fitted = stack.module(pos, modules[pos])
+            if networks is not None:
+                fitted = with_head(networks[pos], fitted)
             members[k] = StackMember(
-                stack.module(pos, modules[pos]),
+                fitted,
                 classes,
                 counts[pos],
                 params["logit_adjustment"],
@@ -244,7 +256,7 @@ def fit_validated(estimators, Xv, y_enc, classes, sw, train_sets, *, max_models=
                 epoch_rows=histories[pos],
                 fit_time=fit_time,
                 T=estimators[k].T,
-                input_stats=plans[pos].input_stats,
+                input_stats=raw_plans[pos].input_stats,
             )
     _warn_if_diverged(members)
     return members

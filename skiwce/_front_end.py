@@ -1,0 +1,115 @@
+"""Networks with a fixed front end: features fitted once per fit, only the head trained.
+
+A network follows the protocol when it has
+
+- ``fit_features(X, random_state)``: fits its front end (nothing trained: e.g. MiniRocket's
+  biases) to training inputs ``X`` (a float32 tensor) and returns their features, a tensor
+  ``(n, n_features)``;
+- ``features(X)``: the features of any inputs with the fitted front end;
+- ``head``: a module, features to logits, that holds every trainable parameter;
+
+and ``forward(X) == head(features(X))``. :class:`skiwce.IWCEClassifier` then computes the
+features of its training (and validation) rows once and trains the head on them with skorch's
+loop, its loss, schedule and callbacks; afterwards ``net_.module_`` is the whole network, the
+fitted front end with the trained head, so prediction, pickling and warm starts see one module.
+The stacked engine (:class:`skiwce.IWCEClassifierCV`, ``compare``) fits one front end per
+distinct training set and seed, and trains the candidates' heads on those features.
+:class:`skiwce.models.MiniRocket` is the one such network of the package.
+"""
+
+import copy
+import dataclasses
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._torch_utils import seeded
+
+
+def has_fixed_front_end(module):
+    """Whether ``module`` (a network class or instance) follows the fixed-front-end protocol."""
+    return all(callable(getattr(module, name, None)) for name in ("fit_features", "features"))
+
+
+def _to_numpy(features):
+    return np.ascontiguousarray(features.detach().to("cpu", torch.float32).numpy())
+
+
+def fit_front_end(module, module_kwargs, X_train, X_valid, seed, device):
+    """Build the network under ``seed`` (as skorch would build it), fit its front end on
+    ``X_train`` and return ``(network, train features, validation features or None)``.
+
+    ``module`` is a class (built with ``module_kwargs``) or an instance (copied); the features
+    are float32 numpy arrays on the CPU, computed on ``device``.
+    """
+    with seeded(seed, device):
+        network = copy.deepcopy(module) if isinstance(module, nn.Module) else module(**module_kwargs)
+    network.to(device)
+    with torch.no_grad():
+        train = _to_numpy(network.fit_features(torch.from_numpy(X_train).to(device), seed))
+        valid = None if X_valid is None else _to_numpy(
+            network.features(torch.from_numpy(X_valid).to(device))
+        )
+    return network, train, valid
+
+
+class FeatureCache:
+    """The features of a data set under each fold's front end, for the stacked engine.
+
+    ``plan_features(plan, seed)`` fits (once per distinct training rows, standardisation and
+    seed) a front end on the plan's standardised training rows, computes the features of every
+    row, and returns the plan re-pointed at those features; :attr:`X` holds all the feature
+    blocks stacked (block ``b`` is rows ``b * n .. (b + 1) * n``).
+    """
+
+    def __init__(self, module, module_kwargs, Xv, device, standardize):
+        self.module = module
+        self.module_kwargs = module_kwargs
+        self.Xv = Xv
+        self.device = device
+        self.standardize = standardize
+        self.blocks = []
+        self.networks = []
+        self._keys = {}
+
+    def plan_features(self, plan, seed):
+        """``(plan on the features, fitted network)`` for ``plan`` (rows of the raw data)."""
+        key = (np.asarray(plan.train_idx).tobytes(), int(seed))
+        block = self._keys.get(key)
+        if block is None:
+            X = self.Xv.copy()
+            self.standardize(X, plan.input_stats)
+            network, _, features = fit_front_end(
+                self.module, self.module_kwargs, X[plan.train_idx], X, seed, self.device
+            )
+            block = len(self.blocks)
+            self.blocks.append(features)
+            self.networks.append(network)
+            self._keys[key] = block
+        offset = block * len(self.Xv)
+        moved = dataclasses.replace(
+            plan,
+            train_idx=plan.train_idx + offset,
+            valid_idx=None if plan.valid_idx is None else plan.valid_idx + offset,
+            input_stats=None,  # the front end's output is what the head sees
+        )
+        return moved, self.networks[block]
+
+    def stack_chunk(self, plans, modules, seeds, y_enc):
+        """What the stacked engine trains for models ``plans`` built as ``modules`` (whole
+        networks, built as the estimator builds them) with front-end seeds ``seeds``: the
+        feature blocks ``X``, ``y`` repeated per block, the plans re-pointed at them, the
+        heads to train, and each model's fitted network."""
+        moved, networks = zip(*(self.plan_features(p, s) for p, s in zip(plans, seeds, strict=True)))
+        X = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
+        y = np.tile(y_enc, len(self.blocks))
+        heads = [m.head for m in modules]
+        return torch.from_numpy(X), torch.from_numpy(y), list(moved), heads, list(networks)
+
+
+def with_head(network, head):
+    """A copy of the fitted ``network`` (front end) holding ``head`` (a trained head)."""
+    out = copy.deepcopy(network)
+    out.head = head.to(next(iter(network.buffers())).device)
+    return out.eval()
