@@ -773,6 +773,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             return resolve_n_threads(self.n_threads, self.device, None, sample_shape, 0)
         with torch.random.fork_rng(devices=[]):  # building a network draws random weights
             instance = module if isinstance(module, nn.Module) else module(**module_kwargs)
+        if has_fixed_front_end(instance):  # the loop trains the head, on features
+            instance, sample_shape = instance.head, (instance.n_features_out,)
         return resolve_n_threads("auto", self.device, instance, sample_shape, self.batch_size)
 
     def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True):

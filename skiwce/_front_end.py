@@ -6,7 +6,8 @@ A network follows the protocol when it has
   biases) to training inputs ``X`` (a float32 tensor) and returns their features, a tensor
   ``(n, n_features)``;
 - ``features(X)``: the features of any inputs with the fitted front end;
-- ``head``: a module, features to logits, that holds every trainable parameter;
+- ``head``: a module, features to logits, that holds every trainable parameter, and
+  ``n_features_out``, the number of features;
 
 and ``forward(X) == head(features(X))``. :class:`skiwce.IWCEClassifier` then computes the
 features of its training (and validation) rows once and trains the head on them with skorch's

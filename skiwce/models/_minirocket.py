@@ -63,7 +63,7 @@ def minirocket_dilations(input_length, num_features=10_000, max_dilations_per_ke
     >>> from skiwce.models._minirocket import minirocket_dilations
     >>> d, f = minirocket_dilations(100)
     >>> d.tolist(), f.tolist()
-    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [33, 15, 11, 7, 11, 7, 7, 4, 8, 4, 4, 8])
+    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [34, 19, 15, 8, 12, 4, 8, 7, 3, 3, 3, 3])
     """
     length = max(int(input_length), KERNEL_LENGTH)
     per_kernel = max(int(num_features) // N_KERNELS, 1)
@@ -147,6 +147,9 @@ class MiniRocket(nn.Module):
     biases : torch.Tensor of shape (n_features_out,) (buffer)
     channel_mask : torch.Tensor of shape (n_dilations, 84, in_channels) (buffer)
         1 where a kernel/dilation combination sums a channel.
+    bias_sources : torch.Tensor of int64, shape (n_dilations, 84) (buffer)
+        The training series (row of the fitted ``X``) whose convolution gave each kernel and
+        dilation's biases.
     fitted : torch.Tensor of bool (buffer)
         Whether :meth:`fit_features` has run.
 
@@ -205,6 +208,7 @@ class MiniRocket(nn.Module):
         )
         self.register_buffer("feature_mean", torch.zeros(self.n_features_out))
         self.register_buffer("feature_scale", torch.ones(self.n_features_out))
+        self.register_buffer("bias_sources", torch.zeros(len(dilations), N_KERNELS, dtype=torch.int64))
         self.register_buffer("fitted", torch.tensor(False))
         self.head = MLP(
             n_features=self.n_features_out,
@@ -279,6 +283,7 @@ class MiniRocket(nn.Module):
         for j in range(n_dil):
             f = int(self.features_per_dilation[j])
             examples = torch.as_tensor(rng.integers(n, size=N_KERNELS), device=X.device)
+            self.bias_sources[j] = examples
             conv = self._convolve(X[examples], j, self.channel_mask[j])
             # every kernel's biases come from its own series: the diagonal (series k, kernel k)
             own = conv[torch.arange(N_KERNELS), torch.arange(N_KERNELS)].double()
