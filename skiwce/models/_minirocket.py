@@ -284,7 +284,8 @@ class MiniRocket(nn.Module):
             f = int(self.features_per_dilation[j])
             examples = torch.as_tensor(rng.integers(n, size=N_KERNELS), device=X.device)
             self.bias_sources[j] = examples
-            conv = self._convolve(X[examples], j, self.channel_mask[j])
+            with torch.autocast(X.device.type, enabled=False):
+                conv = self._convolve(X[examples], j, self.channel_mask[j])
             # every kernel's biases come from its own series: the diagonal (series k, kernel k)
             own = conv[torch.arange(N_KERNELS), torch.arange(N_KERNELS)].double()
             q = quantiles[start : start + N_KERNELS * f].view(N_KERNELS, f).to(own.device)
@@ -314,12 +315,17 @@ class MiniRocket(nn.Module):
         return feats
 
     def _ppv(self, X):
-        """Proportion of positive values of every convolution minus its biases: (n, features)."""
+        """Proportion of positive values of every convolution minus its biases: (n, features).
+
+        Always in the buffers' precision: under an autocast (bf16 training on a GPU) the
+        convolutions would round differently from the features the head trained on.
+        """
         n, _, length = X.shape
         out = torch.empty(n, self.n_features_out, dtype=X.dtype, device=X.device)
         chunk = self.chunk_size or max(1, _CONV_ELEMENTS // (N_KERNELS * length))
-        for s in range(0, n, chunk):
-            out[s : s + chunk] = self._ppv_chunk(X[s : s + chunk])
+        with torch.autocast(X.device.type, enabled=False):
+            for s in range(0, n, chunk):
+                out[s : s + chunk] = self._ppv_chunk(X[s : s + chunk])
         return out
 
     def _ppv_chunk(self, X):
