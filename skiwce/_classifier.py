@@ -211,14 +211,19 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
     Parameters
     ----------
-    module : {"auto", "mlp", "cnn1d", "har", "resnet18"}, nn.Module class or instance, \
-            default="auto"
+    module : {"auto", "mlp", "cnn1d", "har", "resnet18", "minirocket"}, nn.Module class or \
+            instance, default="auto"
         The network. ``"auto"`` picks :class:`~skiwce.models.MLP` for inputs
-        ``(n, features)``, :class:`~skiwce.models.HARNet` for ``(n, channels, length)`` and
-        :class:`~skiwce.models.ResNet18` for ``(n, channels, height, width)``. A class is sized
-        from the data through whichever of ``n_features``, ``in_channels``, ``input_length``,
-        ``input_shape`` and ``n_classes`` its ``__init__`` accepts; an instance is copied and used
-        as it is. It must return logits.
+        ``(n, features)``, :class:`~skiwce.models.MiniRocket` (MiniRocket's random-kernel
+        transform and a linear head) for ``(n, channels, length)`` and
+        :class:`~skiwce.models.ResNet18` for ``(n, channels, height, width)``; the paper's
+        series network is ``"har"``. A class is sized from the data through whichever of
+        ``n_features``, ``in_channels``, ``input_length``, ``input_shape`` and ``n_classes`` its
+        ``__init__`` accepts; an instance is copied and used as it is. It must return logits.
+        A network with a fixed front end (``fit_features``, ``features`` and a ``head``, as
+        MiniRocket has) gets its front end fitted on the training rows and their features
+        computed once per fit; the epochs train the head on them, and ``net_.module_`` is the
+        whole network afterwards.
     module_params : dict or None, default=None
         Keyword arguments of the network, e.g. ``{"hidden_layer_sizes": (64,)}``. Also settable
         one by one as ``module__<name>``, in ``set_params`` and in ``GridSearchCV`` grids.
@@ -271,8 +276,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
-        Learning rate. For :class:`~skiwce.models.HARNet` on series (``module="auto"`` on 3-D
-        inputs) ``lr=3e-3`` did better in ``benchmarks/results/defaults_cpu.md`` (+5.6 points
+        Learning rate. For :class:`~skiwce.models.HARNet` on series (``module="har"``)
+        ``lr=3e-3`` did better in ``benchmarks/results/defaults_cpu.md`` (+5.6 points
         of balanced accuracy over 7 series data sets, most on the small ones), while on rows
         it did worse (-0.6), so the default stays one learning rate for every network.
     optimizer : {"adam", "adamw", "sgd", "adagrad", "rmsprop"} or torch.optim.Optimizer class, \

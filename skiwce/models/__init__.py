@@ -24,8 +24,9 @@ MODULE_NDIMS = {
     "minirocket": (2, 3),
 }
 
-#: The network ``module="auto"`` picks for inputs of 2, 3 and 4 dimensions.
-AUTO_MODULES = {2: "mlp", 3: "har", 4: "resnet18"}
+#: The network ``module="auto"`` picks for inputs of 2, 3 and 4 dimensions (series get
+#: MiniRocket's front end with a trained linear head: benchmarks/results/minirocket_check.md).
+AUTO_MODULES = {2: "mlp", 3: "minirocket", 4: "resnet18"}
 
 
 def size_kwargs(module_cls, input_shape, n_classes):
