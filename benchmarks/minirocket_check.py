@@ -53,7 +53,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _long_tail(n_max, n_classes, ratio=10, floor=5):
-    return [max(floor, int(round(n_max * ratio ** (-c / (n_classes - 1))))) for c in range(n_classes)]
+    return [
+        max(floor, int(round(n_max * ratio ** (-c / (n_classes - 1))))) for c in range(n_classes)
+    ]
 
 
 def _ucr(ucr_dir, name, counts, seed=0):
@@ -83,13 +85,19 @@ def datasets(ucr_dir):
         for name, counts in ucr.items():
             base = name.removesuffix("_tiny")
             X, y = _ucr(ucr_dir, base, counts)
-            out[name] = (X, y, f"UCR {base} {X.shape[1]} x {X.shape[2]}, {np.bincount(y).tolist()}")
+            out[name] = (
+                X,
+                y,
+                f"UCR {base} {X.shape[1]} x {X.shape[2]}, {np.bincount(y).tolist()}",
+            )
     X, y = _cbf([300, 100, 40], length=128)
     out["cbf_lt"] = (X, y, f"generated CBF 1 x 128, {np.bincount(y).tolist()}")
     X, y = _two_channel_sines([300, 110, 50, 30], length=200)
     out["sines2ch_lt"] = (X, y, f"generated two-channel sines 2 x 200, {np.bincount(y).tolist()}")
     d = load_dataset("mnist1d_lt", random_state=0)
-    X, y = _subsample(d.data, d.target, {c: max(6, int(n) // 4) for c, n in enumerate(np.bincount(d.target))})
+    X, y = _subsample(
+        d.data, d.target, {c: max(6, int(n) // 4) for c, n in enumerate(np.bincount(d.target))}
+    )
     out["mnist1d_lt"] = (X, y, f"skiwce MNIST-1D long-tailed 1 x 40, {np.bincount(y).tolist()}")
     return out
 
@@ -112,7 +120,12 @@ def _head(features, params):
     std = module_params.pop("standardize_features", True)
     rest = {k: v for k, v in params.items() if k != "module_params"}
     return IWCEClassifier(
-        module="mlp", module_params=module_params, standardize=std, n_threads=1, random_state=0, **rest
+        module="mlp",
+        module_params=module_params,
+        standardize=std,
+        n_threads=1,
+        random_state=0,
+        **rest,
     )
 
 
@@ -133,13 +146,13 @@ def run_accuracy(sets, variants, n_splits, rows, aeon):
             Fte = front.features(torch.from_numpy((Xte - mean) / std)).numpy()
             t_feat = time.perf_counter() - t0
 
-            def record(method, pred, seconds):
+            def record(method, pred, seconds, name=name, fold=fold, truth=y[te]):
                 rows.append(
                     {
                         "dataset": name,
                         "fold": fold,
                         "method": method,
-                        "bacc": 100 * balanced_accuracy_score(y[te], pred),
+                        "bacc": 100 * balanced_accuracy_score(truth, pred),
                         "fit_s": seconds,
                     }
                 )
@@ -148,7 +161,9 @@ def run_accuracy(sets, variants, n_splits, rows, aeon):
             ridge = make_pipeline(
                 StandardScaler(with_mean=False), RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))
             ).fit(Ftr, y[tr])
-            record("skiwce features + ridge", ridge.predict(Fte), t_feat + time.perf_counter() - t0)
+            record(
+                "skiwce features + ridge", ridge.predict(Fte), t_feat + time.perf_counter() - t0
+            )
             for vname in variants:
                 t0 = time.perf_counter()
                 with warnings.catch_warnings():
@@ -161,7 +176,12 @@ def run_accuracy(sets, variants, n_splits, rows, aeon):
                 t0 = time.perf_counter()
                 clf = MiniRocketClassifier(random_state=0, n_jobs=1).fit(Xtr, y[tr])
                 record("aeon MiniRocketClassifier", clf.predict(Xte), time.perf_counter() - t0)
-            print(name, fold, {r["method"]: round(r["bacc"], 1) for r in rows[-(len(variants) + 2) :]}, flush=True)
+            print(
+                name,
+                fold,
+                {r["method"]: round(r["bacc"], 1) for r in rows[-(len(variants) + 2) :]},
+                flush=True,
+            )
 
 
 def run_features(sets, lines):
@@ -193,7 +213,9 @@ def run_features(sets, lines):
     )
     lines.append("| --- | ---: | ---: | ---: | ---: | --- | --- |")
     for name, (X, _, _) in sets.items():
-        ours = MiniRocket(in_channels=X.shape[1], input_length=X.shape[2], standardize_features=False)
+        ours = MiniRocket(
+            in_channels=X.shape[1], input_length=X.shape[2], standardize_features=False
+        )
         A = ours.fit_features(torch.from_numpy(X), 0).numpy()
         ref = AeonMiniRocket(random_state=0, n_jobs=1).fit(X)
         B = np.asarray(ref.transform(X))

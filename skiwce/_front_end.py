@@ -45,23 +45,28 @@ def fit_front_end(module, module_kwargs, X_train, X_valid, seed, device):
     are float32 numpy arrays on the CPU, computed on ``device``.
     """
     with seeded(seed, device):
-        network = copy.deepcopy(module) if isinstance(module, nn.Module) else module(**module_kwargs)
+        network = (
+            copy.deepcopy(module) if isinstance(module, nn.Module) else module(**module_kwargs)
+        )
     network.to(device)
     with torch.no_grad():
         train = _to_numpy(network.fit_features(torch.from_numpy(X_train).to(device), seed))
-        valid = None if X_valid is None else _to_numpy(
-            network.features(torch.from_numpy(X_valid).to(device))
+        valid = (
+            None
+            if X_valid is None
+            else _to_numpy(network.features(torch.from_numpy(X_valid).to(device)))
         )
     return network, train, valid
 
 
 class FeatureCache:
-    """The features of a data set under each fold's front end, for the stacked engine.
+    """The features of each fold's rows under that fold's front end, for the stacked engine.
 
-    ``plan_features(plan, seed)`` fits (once per distinct training rows, standardisation and
-    seed) a front end on the plan's standardised training rows, computes the features of every
-    row, and returns the plan re-pointed at those features; :attr:`X` holds all the feature
-    blocks stacked (block ``b`` is rows ``b * n .. (b + 1) * n``).
+    A front end is fitted once per distinct training rows, validation rows and seed, on the
+    plan's standardised training rows in the plan's order (as the estimator's fit on those
+    rows would fit it); the features of its training and validation rows are computed once and
+    kept (a block of ``rows x n_features_out`` float32 values; the test rows are transformed
+    when scored). Memory: one block per fold and seed.
     """
 
     def __init__(self, module, module_kwargs, Xv, device, standardize):
@@ -70,43 +75,52 @@ class FeatureCache:
         self.Xv = Xv
         self.device = device
         self.standardize = standardize
-        self.blocks = []
-        self.networks = []
-        self._keys = {}
+        self.blocks = {}  # key -> (rows (sorted), features, fitted network)
 
-    def plan_features(self, plan, seed):
-        """``(plan on the features, fitted network)`` for ``plan`` (rows of the raw data)."""
-        key = (np.asarray(plan.train_idx).tobytes(), int(seed))
-        block = self._keys.get(key)
-        if block is None:
-            X = self.Xv.copy()
+    def _block(self, plan, seed):
+        valid = np.asarray([] if plan.valid_idx is None else plan.valid_idx, dtype=np.int64)
+        key = (np.asarray(plan.train_idx).tobytes(), valid.tobytes(), int(seed))
+        if key not in self.blocks:
+            rows = np.union1d(plan.train_idx, valid)
+            X = self.Xv[rows]  # a copy (fancy indexing), standardised in place
             self.standardize(X, plan.input_stats)
+            train = X[np.searchsorted(rows, plan.train_idx)]
             network, _, features = fit_front_end(
-                self.module, self.module_kwargs, X[plan.train_idx], X, seed, self.device
+                self.module, self.module_kwargs, train, X, seed, self.device
             )
-            block = len(self.blocks)
-            self.blocks.append(features)
-            self.networks.append(network)
-            self._keys[key] = block
-        offset = block * len(self.Xv)
-        moved = dataclasses.replace(
-            plan,
-            train_idx=plan.train_idx + offset,
-            valid_idx=None if plan.valid_idx is None else plan.valid_idx + offset,
-            input_stats=None,  # the front end's output is what the head sees
-        )
-        return moved, self.networks[block]
+            self.blocks[key] = (rows, features, network)
+        return key
 
     def stack_chunk(self, plans, modules, seeds, y_enc):
         """What the stacked engine trains for models ``plans`` built as ``modules`` (whole
         networks, built as the estimator builds them) with front-end seeds ``seeds``: the
-        feature blocks ``X``, ``y`` repeated per block, the plans re-pointed at them, the
-        heads to train, and each model's fitted network."""
-        moved, networks = zip(*(self.plan_features(p, s) for p, s in zip(plans, seeds, strict=True)))
-        X = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
-        y = np.tile(y_enc, len(self.blocks))
+        features of the chunk's blocks ``X`` and their labels ``y``, the plans re-pointed at
+        them, the heads to train, and each model's fitted network."""
+        keys = [self._block(p, s) for p, s in zip(plans, seeds, strict=True)]
+        offsets, start = {}, 0
+        for key in dict.fromkeys(keys):
+            offsets[key] = start
+            start += len(self.blocks[key][0])
+        moved, networks = [], []
+        for plan, key in zip(plans, keys, strict=True):
+            rows, _, network = self.blocks[key]
+
+            def at(idx, rows=rows, offset=offsets[key]):
+                return None if idx is None else offset + np.searchsorted(rows, idx)
+
+            moved.append(
+                dataclasses.replace(
+                    plan,
+                    train_idx=at(plan.train_idx),
+                    valid_idx=at(plan.valid_idx),
+                    input_stats=None,  # the front end's output is what the head sees
+                )
+            )
+            networks.append(network)
+        X = np.concatenate([self.blocks[key][1] for key in offsets])
+        y = np.concatenate([y_enc[self.blocks[key][0]] for key in offsets])
         heads = [m.head for m in modules]
-        return torch.from_numpy(X), torch.from_numpy(y), list(moved), heads, list(networks)
+        return torch.from_numpy(X), torch.from_numpy(y), moved, heads, networks
 
 
 def with_head(network, head):

@@ -157,7 +157,9 @@ class TestTransform:
         F = m.fit_features(X, random_state=0)
         assert torch.allclose(F.mean(0), torch.zeros(168), atol=1e-5)
         varied = m.feature_scale != 1
-        assert torch.allclose(F.std(0, correction=0)[varied], torch.ones(int(varied.sum())), atol=1e-4)
+        assert torch.allclose(
+            F.std(0, correction=0)[varied], torch.ones(int(varied.sum())), atol=1e-4
+        )
         assert torch.allclose(m.features(X), F, atol=1e-5)
 
     def test_chunks_do_not_change_the_features(self):
@@ -175,7 +177,9 @@ class TestTransform:
 
     def test_state_dict_carries_the_fit(self):
         m, X, F = _fitted(3, 12)
-        other = MiniRocket(in_channels=3, input_length=12, num_features=168, standardize_features=False)
+        other = MiniRocket(
+            in_channels=3, input_length=12, num_features=168, standardize_features=False
+        )
         other.load_state_dict(m.state_dict())
         assert torch.equal(other.features(X), F)
 
@@ -296,9 +300,9 @@ class TestEstimator:
         assert search.engine_ == "stacked"
         # one front end per fold, shared by the two temperatures; one for the refit
         assert counter.calls["fit_features"] == 3 + 1
-        grid = GridSearchCV(
-            _clf(), {"T": [1.0, np.inf]}, cv=cv, scoring="balanced_accuracy"
-        ).fit(X, y)
+        grid = GridSearchCV(_clf(), {"T": [1.0, np.inf]}, cv=cv, scoring="balanced_accuracy").fit(
+            X, y
+        )
         np.testing.assert_allclose(
             search.cv_results_["mean_test_score"], grid.cv_results_["mean_test_score"]
         )

@@ -208,7 +208,9 @@ class MiniRocket(nn.Module):
         )
         self.register_buffer("feature_mean", torch.zeros(self.n_features_out))
         self.register_buffer("feature_scale", torch.ones(self.n_features_out))
-        self.register_buffer("bias_sources", torch.zeros(len(dilations), N_KERNELS, dtype=torch.int64))
+        self.register_buffer(
+            "bias_sources", torch.zeros(len(dilations), N_KERNELS, dtype=torch.int64)
+        )
         self.register_buffer("fitted", torch.tensor(False))
         self.head = MLP(
             n_features=self.n_features_out,
