@@ -13,6 +13,9 @@ and ``forward(X) == head(features(X))``. :class:`skiwce.IWCEClassifier` then com
 features of its training (and validation) rows once and trains the head on them with skorch's
 loop, its loss, schedule and callbacks; afterwards ``net_.module_`` is the whole network, the
 fitted front end with the trained head, so prediction, pickling and warm starts see one module.
+Further epochs (``warm_start``, ``partial_fit`` after the first call) train that whole network
+on the raw inputs: the same head on the same fitted front end, with the features recomputed
+per batch.
 The stacked engine (:class:`skiwce.IWCEClassifierCV`, ``compare``) fits one front end per
 distinct training set and seed, and trains the candidates' heads on those features.
 :class:`skiwce.models.MiniRocket` is the one such network of the package.
