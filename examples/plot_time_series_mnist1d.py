@@ -4,8 +4,9 @@ A time-series network on long-tailed MNIST-1D
 =====================================================
 
 Series are arrays of shape ``(n, channels, length)``; :class:`~skiwce.IWCEClassifier` trains a
-1-D convolutional network on them (the paper's activity-recognition network,
-:class:`~skiwce.models.HARNet`, with ``module="auto"`` or ``"har"``). MNIST-1D is a
+1-D convolutional network on them: here the paper's activity-recognition network,
+:class:`~skiwce.models.HARNet` (``module="har"``; ``module="auto"`` fits
+:class:`~skiwce.models.MiniRocket`'s random-kernel features and a linear head). MNIST-1D is a
 procedural ten-class benchmark of 1-D signals that ships with skiwce
 (:func:`~skiwce.datasets.make_mnist1d`); :func:`~skiwce.datasets.make_long_tailed` makes its
 training part long-tailed, from 600 signals of the first class down to 60 of the last, while

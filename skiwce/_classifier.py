@@ -30,6 +30,7 @@ from ._fit_spec import (
     standardize_inputs,
     validation_fraction,
 )
+from ._front_end import fit_front_end, has_fixed_front_end
 from ._net import BATCHINGS, PRECISIONS, IWCENet
 from ._torch_utils import resolve_n_threads, seeded, torch_threads
 from .callbacks import IncrementalClassWeights
@@ -193,14 +194,19 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
     Parameters
     ----------
-    module : {"auto", "mlp", "cnn1d", "har", "resnet18"}, nn.Module class or instance, \
-            default="auto"
+    module : {"auto", "mlp", "cnn1d", "har", "resnet18", "minirocket"}, nn.Module class or \
+            instance, default="auto"
         The network. ``"auto"`` picks :class:`~skiwce.models.MLP` for inputs
-        ``(n, features)``, :class:`~skiwce.models.HARNet` for ``(n, channels, length)`` and
-        :class:`~skiwce.models.ResNet18` for ``(n, channels, height, width)``. A class is sized
-        from the data through whichever of ``n_features``, ``in_channels``, ``input_length``,
-        ``input_shape`` and ``n_classes`` its ``__init__`` accepts; an instance is copied and used
-        as it is. It must return logits.
+        ``(n, features)``, :class:`~skiwce.models.MiniRocket` (MiniRocket's random-kernel
+        transform and a linear head) for ``(n, channels, length)`` and
+        :class:`~skiwce.models.ResNet18` for ``(n, channels, height, width)``; the paper's
+        series network is ``"har"``. A class is sized from the data through whichever of
+        ``n_features``, ``in_channels``, ``input_length``, ``input_shape`` and ``n_classes`` its
+        ``__init__`` accepts; an instance is copied and used as it is. It must return logits.
+        A network with a fixed front end (``fit_features``, ``features`` and a ``head``, as
+        MiniRocket has) gets its front end fitted on the training rows and their features
+        computed once per fit; the epochs train the head on them, and ``net_.module_`` is the
+        whole network afterwards.
     module_params : dict or None, default=None
         Keyword arguments of the network, e.g. ``{"hidden_layer_sizes": (64,)}``. Also settable
         one by one as ``module__<name>``, in ``set_params`` and in ``GridSearchCV`` grids.
@@ -272,8 +278,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
-        Learning rate. For :class:`~skiwce.models.HARNet` on series (``module="auto"`` on 3-D
-        inputs) ``lr=3e-3`` did better in ``benchmarks/results/defaults_cpu.md`` (+5.6 points
+        Learning rate. For :class:`~skiwce.models.HARNet` on series (``module="har"``)
+        ``lr=3e-3`` did better in ``benchmarks/results/defaults_cpu.md`` (+5.6 points
         of balanced accuracy over 7 series data sets, most on the small ones), while on rows
         it did worse (-0.6), so the default stays one learning rate for every network.
     optimizer : {"adam", "adamw", "sgd", "adagrad", "rmsprop"} or torch.optim.Optimizer class, \
@@ -649,12 +655,18 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         stats = input_stats(X_train) if self.standardize else None
         X_train = _standardize_split(X_train, valid, stats)
         counts = class_counts(y_train, n_classes, sample_weight=sw_train)
+        # (a user's instance is copied: their module is never trained)
+        module = spec.build_module() if isinstance(spec.module, nn.Module) else spec.module
+        module_kwargs = spec.module_kwargs
+        network = None
+        if has_fixed_front_end(spec.module):
+            # features once per fit; the net trains the head (see skiwce/_front_end.py)
+            network, X_train, valid = _front_end_features(
+                spec.module, spec.module_kwargs, X_train, valid, torch_seed, self.device
+            )
+            module, module_kwargs = network.head, {}
         net = self._build_net(
-            # (a user's instance is copied: their module is never trained)
-            module=(
-                spec.build_module() if isinstance(spec.module, nn.Module) else spec.module,
-                spec.module_kwargs,
-            ),
+            module=(module, module_kwargs),
             criterion=spec.criterion_for(counts),
             optimizer=(spec.optimizer, spec.optimizer_kwargs),
             callbacks=self._callbacks(spec.cost, n_classes, valid is not None),
@@ -669,6 +681,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             net.fit(self._net_input(X_train, sw_train), y_train, epochs=epochs)
         # skorch's predefined split holds the validation rows: a fitted model carries no data.
         net.train_split = None
+        if network is not None:
+            net.module_ = network.eval()  # the fitted front end with the trained head
 
         self.classes_ = classes
         self.input_shape_ = tuple(X.shape[1:])
@@ -777,7 +791,10 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             return resolve_n_threads(self.n_threads, self.device, None, spec.sample_shape, 0)
         with torch.random.fork_rng(devices=[]):  # building a network draws random weights
             instance = spec.build_module()
-        return resolve_n_threads("auto", self.device, instance, spec.sample_shape, self.batch_size)
+        sample_shape = spec.sample_shape
+        if has_fixed_front_end(instance):  # the loop trains the head, on features
+            instance, sample_shape = instance.head, (instance.n_features_out,)
+        return resolve_n_threads("auto", self.device, instance, sample_shape, self.batch_size)
 
     def _check_fit_data(self, X, y, sample_weight, classes=None, reset=True, accept_sparse=False):
         """Validated inputs: X as a float32 copy (a CSR matrix for sparse X, with
@@ -959,6 +976,21 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
 
 _SPARSE_FORMATS = ("csr", "csc")
+
+
+def _front_end_features(module, module_kwargs, X_train, valid, seed, device):
+    """The network with its front end fitted on ``X_train``, and the training inputs and
+    validation Dataset replaced by their features."""
+    X_valid = None
+    if valid is not None:
+        X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
+    network, X_train, X_valid = fit_front_end(
+        module, module_kwargs, X_train, X_valid, seed, device
+    )
+    if valid is not None:
+        valid_X = {**valid.X, "X": X_valid} if isinstance(valid.X, dict) else X_valid
+        valid = Dataset(valid_X, valid.y)
+    return network, X_train, valid
 
 
 def _sample_kind(input_shape):

@@ -66,9 +66,11 @@ class IWCEClassifierCV(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    module : {"auto", "mlp", "cnn1d", "har", "resnet18"}, nn.Module class or instance, \
-            default="auto"
-        The network, as in :class:`IWCEClassifier`.
+    module : {"auto", "mlp", "cnn1d", "har", "resnet18", "minirocket"}, nn.Module class or \
+            instance, default="auto"
+        The network, as in :class:`IWCEClassifier`. A network with a fixed front end
+        (:class:`~skiwce.models.MiniRocket`) has it fitted once per fold (and seed): the
+        candidates of one fold share its features and only their heads train.
     module_params : dict or None, default=None
         Keyword arguments of the network (also ``module__<name>``).
     Ts : array-like of float, default=(1.0, 5.0, 10.0, 20.0, 50.0)

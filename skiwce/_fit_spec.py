@@ -429,15 +429,20 @@ def why_not_stacked(spec):
 def _vmap_reason(spec):
     """Why two copies of the network cannot train under ``torch.vmap`` (None if they can, or
     if the network has a stacked form and never goes through vmap)."""
+    from ._front_end import has_fixed_front_end  # noqa: PLC0415
     from ._stacked import StackedNetwork, has_stacked_form  # noqa: PLC0415
 
     with torch.random.fork_rng(devices=[]):
         modules = [spec.build_module(), spec.build_module()]
+        sample_shape = spec.sample_shape
+        if has_fixed_front_end(modules[0]):  # the stack trains the heads, on features
+            sample_shape = (modules[0].n_features_out,)
+            modules = [m.head for m in modules]
         if has_stacked_form(modules[0]):
             return None
         try:
             stack = StackedNetwork(modules)
-            x = torch.randn(2, 2, *spec.sample_shape)
+            x = torch.randn(2, 2, *sample_shape)
             stack.forward(x, training=True).float().sum().backward()
         except Exception as exc:  # noqa: BLE001 - any failure means: not stacked
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -48,7 +48,7 @@ METHOD_NAMES = {
 OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "adagrad", "rmsprop")
 
 #: Networks :class:`skiwce.IWCEClassifier` accepts by name (``module=``).
-MODULE_NAMES = ("mlp", "cnn1d", "har", "resnet18")
+MODULE_NAMES = ("mlp", "cnn1d", "har", "resnet18", "minirocket")
 
 #: The offline data sets :func:`skiwce.datasets.load_dataset` knows, by name, with a description.
 DATASETS = {

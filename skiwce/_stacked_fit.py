@@ -36,6 +36,7 @@ from ._fit_spec import (
     validation_fraction,
     why_not_stacked,
 )
+from ._front_end import FeatureCache, has_fixed_front_end, with_head
 from ._stacked import EarlyStop, ModelPlan, StackedNetwork, train_stacked
 from ._torch_utils import resolve_n_threads, seeded, torch_threads
 from .callbacks import training_target_weights
@@ -125,6 +126,11 @@ def fit_validated(
     seeds = [fit_seeds(own["random_state"]) for own in models]
     early = EarlyStop(params["n_iter_no_change"]) if params["early_stopping"] else None
     X_t, y_t = torch.from_numpy(Xv), torch.from_numpy(y_enc)
+    cache = None
+    if has_fixed_front_end(spec.module):  # heads trained on each fold's features (_front_end.py)
+        cache = FeatureCache(
+            spec.module, spec.module_kwargs, Xv, params["device"], standardize_inputs
+        )
     per_stack = _models_per_stack(spec, K, max_models)
     members = [None] * K
     for start in range(0, K, per_stack):
@@ -136,12 +142,17 @@ def fit_validated(
             counts.append(cnt)
             with seeded(seeds[k][0], params["device"]):
                 modules.append(spec.build_module())
+        raw_plans, networks = plans, None
+        if cache is not None:
+            X_t, y_t, plans, modules, networks = cache.stack_chunk(
+                plans, modules, [seeds[k][0] for k in chunk], y_enc
+            )
         # the single model's rule, applied to the K models of a step together
         n_threads = resolve_n_threads(
             params["n_threads"],
             params["device"],
             modules[0],
-            Xv.shape[1:],
+            tuple(X_t.shape[1:]),
             params["batch_size"],
             n_models=len(chunk),
         )
@@ -173,8 +184,11 @@ def fit_validated(
             bar.close()
         fit_time = (time.perf_counter() - tick) / len(chunk)
         for pos, k in enumerate(chunk):
+            fitted = stack.module(pos, modules[pos])
+            if networks is not None:
+                fitted = with_head(networks[pos], fitted)
             members[k] = StackMember(
-                stack.module(pos, modules[pos]),
+                fitted,
                 classes,
                 counts[pos],
                 params["logit_adjustment"],
@@ -182,7 +196,7 @@ def fit_validated(
                 epoch_rows=histories[pos],
                 fit_time=fit_time,
                 T=models[k]["T"],
-                input_stats=plans[pos].input_stats,
+                input_stats=raw_plans[pos].input_stats,
                 sample_shape=spec.sample_shape,
             )
     _warn_if_diverged(members)

@@ -168,7 +168,7 @@ def format_compare_parser(subparsers):
         "--module",
         default="auto",
         choices=["auto", *MODULE_NAMES],
-        help="network of IWCEClassifier (default: auto: MLP for rows, the HAR net for series, "
+        help="network of IWCEClassifier (default: auto: MLP for rows, MiniRocket for series, "
         "ResNet-18 for images)",
     )
     parser.add_argument(

@@ -25,7 +25,7 @@ from torch import nn
 
 from skiwce import IWCEClassifier, IWCELoss
 from skiwce.functional import balanced_weights
-from skiwce.models import CNN1D, MLP, HARNet, ResNet18
+from skiwce.models import CNN1D, MLP, HARNet, MiniRocket, ResNet18
 
 FAST = {"max_epochs": 4, "batch_size": 32, "lr": 0.01, "random_state": 0}
 
@@ -104,7 +104,8 @@ class TestFit:
     @pytest.mark.parametrize(
         ("shape", "module", "expected"),
         [
-            ((2, 16), "auto", HARNet),
+            ((2, 16), "auto", MiniRocket),
+            ((2, 16), "har", HARNet),
             ((2, 16), "cnn1d", CNN1D),
             ((1, 6, 6), "auto", ResNet18),
         ],

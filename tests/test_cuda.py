@@ -170,3 +170,19 @@ def test_sparse_input_on_cuda(imbalanced_data):
     np.testing.assert_allclose(
         sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), atol=1e-5
     )
+
+
+def test_minirocket_on_cuda(imbalanced_data):
+    """MiniRocket's front end fitted on the device; predictions follow the CPU's (the features
+    are computed in fp32 even under bf16 autocast)."""
+    rng = np.random.RandomState(0)
+    y = (rng.rand(80) < 0.3).astype(np.int64)
+    X = rng.randn(80, 2, 30).astype(np.float32)
+    X[y == 1, 0, 5:9] += 1.5
+    params = {"module": "minirocket", "module_params": {"num_features": 840}, "precision": "32"}
+    gpu = _fit(X, y, device="cuda", **params)
+    cpu = _fit(X, y, **params)
+    assert gpu.net_.module_.biases.device.type == "cuda"
+    assert np.mean(gpu.predict(X) == cpu.predict(X)) > 0.95
+    bf16 = _fit(X, y, device="cuda", module="minirocket", module_params={"num_features": 840})
+    assert bf16.predict_proba(X).shape == (80, 2)

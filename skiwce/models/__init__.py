@@ -6,19 +6,27 @@ import numpy as np
 
 from .._names import MODULE_NAMES
 from ._cnn import CNN1D, HARNet
+from ._minirocket import MiniRocket
 from ._mlp import MLP
 from ._resnet import ResNet18
 
-__all__ = ["CNN1D", "HARNet", "MLP", "MODULES", "ResNet18", "size_kwargs"]
+__all__ = ["CNN1D", "HARNet", "MLP", "MODULES", "MiniRocket", "ResNet18", "size_kwargs"]
 
 #: Networks by the names :class:`skiwce.IWCEClassifier` accepts for ``module``.
-MODULES = dict(zip(MODULE_NAMES, (MLP, CNN1D, HARNet, ResNet18), strict=True))
+MODULES = dict(zip(MODULE_NAMES, (MLP, CNN1D, HARNet, ResNet18, MiniRocket), strict=True))
 
 #: Dimensions of X (samples included) each named network takes.
-MODULE_NDIMS = {"mlp": (2, 3, 4), "cnn1d": (2, 3), "har": (2, 3), "resnet18": (4,)}
+MODULE_NDIMS = {
+    "mlp": (2, 3, 4),
+    "cnn1d": (2, 3),
+    "har": (2, 3),
+    "resnet18": (4,),
+    "minirocket": (2, 3),
+}
 
-#: The network ``module="auto"`` picks for inputs of 2, 3 and 4 dimensions.
-AUTO_MODULES = {2: "mlp", 3: "har", 4: "resnet18"}
+#: The network ``module="auto"`` picks for inputs of 2, 3 and 4 dimensions (series get
+#: MiniRocket's front end with a trained linear head: benchmarks/results/minirocket_check.md).
+AUTO_MODULES = {2: "mlp", 3: "minirocket", 4: "resnet18"}
 
 
 def size_kwargs(module_cls, input_shape, n_classes):
