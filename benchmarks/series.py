@@ -361,12 +361,15 @@ def _warm_up(names):
         _fit_iwce({**PROBE_HEAD, "max_epochs": 2}, 0, X[:, 0], y, X[:, 0])
 
 
-def run(args):
+def run(args, on_set_done=None):
+    """Fit and score every chosen method on every fold of every chosen set; after each set,
+    ``on_set_done(result)`` gets the result so far (the same dict as returned)."""
     torch.set_num_threads(1)
     chosen = args.methods or list(methods())
     unknown = [m for m in chosen if m not in methods()]
     if unknown:
         raise SystemExit(f"unknown methods {unknown}; available here: {list(methods())}")
+    chosen = [m for m in methods() if m in chosen]  # the interleaving order
     all_sets = datasets(args.ucr_dir)
     names = args.sets or ([n for n in QUICK if n in all_sets] if args.quick else list(all_sets))
     scale = 0.03 if args.quick else 1.0
@@ -378,6 +381,21 @@ def run(args):
     _warm_up(chosen)
     rows, skipped, data_info, warn_log, method_skips = [], {}, {}, Counter(), {}
     started = time.perf_counter()
+
+    def result():
+        return dict(
+            rows=rows,
+            skipped=skipped,
+            data_info=data_info,
+            warn_log=warn_log,
+            method_skips=method_skips,
+            seconds=time.perf_counter() - started,
+            names=names,
+            methods=chosen,
+            aeon_versions=aeon.versions if aeon else "",
+            aeon_reason=aeon.reason if aeon else "not needed",
+        )
+
     try:
         for name in names:
             descr, loader = all_sets[name]
@@ -443,22 +461,12 @@ def run(args):
                 if ds == name:
                     print(f"  {m} skipped: {why}", flush=True)
             print(f"  {time.perf_counter() - t0:.0f} s", flush=True)
+            if on_set_done is not None:
+                on_set_done(result())
     finally:
         if aeon is not None:
             aeon.close()
-    seconds = time.perf_counter() - started
-    return dict(
-        rows=rows,
-        skipped=skipped,
-        data_info=data_info,
-        warn_log=warn_log,
-        method_skips=method_skips,
-        seconds=seconds,
-        names=names,
-        methods=chosen,
-        aeon_versions=aeon.versions if aeon else "",
-        aeon_reason=aeon.reason if aeon else "not needed",
-    )
+    return result()
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -486,7 +494,7 @@ def summarise(result):
     return table
 
 
-def report(result, argv, provenance):
+def report(result, argv, provenance, final=True):
     rows, info, chosen = result["rows"], result["data_info"], result["methods"]
     descr = methods()
     table = summarise(result)
@@ -498,6 +506,7 @@ def report(result, argv, provenance):
         f"Commit {provenance['commit']}; {provenance['machine']}; skiwce {skiwce.__version__}, "
         f"scikit-learn {sklearn.__version__}, numpy {np.__version__}; aeon side: "
         f"{result['aeon_versions'] or result['aeon_reason']}.  ",
+        ("" if final else "**Partial: the run was still going when this was written.**  "),
         f"Total run time {result['seconds'] / 60:.1f} min on one CPU thread (torch, OpenMP, "
         "BLAS and numba limited to 1 thread; the machine's 2 cores were shared with other "
         "processes, so times are comparable within a fold, less so across sets).",
@@ -672,9 +681,13 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     torch.set_num_threads(1)
     provenance = _provenance(args)
-    result = run(args)
-    text = "\n".join(report(result, argv, provenance)) + "\n"
-    if args.out:
+
+    def write(result, final=False):
+        text = "\n".join(report(result, argv, provenance, final)) + "\n"
+        if not args.out:
+            if final:
+                print(text)
+            return
         out = Path(args.out)
         out.write_text(text)
         with out.with_suffix(".csv").open("w", newline="") as fh:
@@ -682,8 +695,9 @@ def main(argv=None):
             writer = csv.DictWriter(fh, fieldnames=fields)
             writer.writeheader()
             writer.writerows(result["rows"])
-    else:
-        print(text)
+
+    result = run(args, on_set_done=write)
+    write(result, final=True)
     return result
 
 
