@@ -70,6 +70,7 @@ from skiwce.datasets import load_dataset  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _provenance import ROOT, git_commit, machine  # noqa: E402
+from _ucr import read_ucr  # noqa: E402
 
 N_SPLITS = 3
 TEST_SIZE = 0.3
@@ -295,29 +296,9 @@ def _statsmodels(name):
     raise ValueError(name)
 
 
-def _read_ts(path):
-    """A ``.ts`` file of equal-length series: ``(n, channels, length)`` floats and labels."""
-    X, y, data = [], [], False
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.lower().startswith("@data"):
-            data = True
-            continue
-        if not data or line.startswith("@"):
-            continue
-        *dims, label = line.split(":")
-        X.append([[float(v) for v in dim.split(",")] for dim in dims])
-        y.append(label)
-    return np.asarray(X, dtype=np.float32), np.asarray(y)
-
-
 def _ucr(ucr_dir, name, counts):
     """A UCR set, train and test pooled, cut to ``counts`` rows per class (sorted labels)."""
-    Xa, ya = _read_ts(Path(ucr_dir) / name / f"{name}_TRAIN.ts")
-    Xb, yb = _read_ts(Path(ucr_dir) / name / f"{name}_TEST.ts")
-    X, labels = np.concatenate([Xa, Xb]), np.concatenate([ya, yb])
+    X, labels = read_ucr(ucr_dir, name)
     _, y = np.unique(labels, return_inverse=True)
     return _subsample(X, y, dict(enumerate(counts)))
 

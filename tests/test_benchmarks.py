@@ -4,6 +4,7 @@ under benchmarks/results by full runs, never by these tests)."""
 import runpy
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -80,3 +81,52 @@ class TestScripts:
         text = out.read_text()
         assert "| MLP, 30 features |" in text and "| 'auto' (resolved: 1) |" in text
         assert torch.get_num_threads() == 1  # the caller's setting, restored
+
+    def test_series_quick_without_aeon(self, tmp_path, one_thread, capsys):
+        out = tmp_path / "series.md"
+        bench = script("series.py")
+        result = bench["main"](
+            [
+                "--quick",
+                "--sets",
+                "shapes_L24_C1_n300",
+                "--methods",
+                "minirocket",
+                "iwce",
+                "probe",
+                "--aeon-python",
+                str(tmp_path / "no_python_here"),
+                "--out",
+                str(out),
+            ]
+        )
+        text = out.read_text()
+        # The aeon methods are skipped with their reason; IWCEClassifier() ran on both folds.
+        assert "| shapes_L24_C1_n300 | skipped |" in text and "does not exist" in text
+        assert [(r["method"], r["fold"]) for r in result["rows"]] == [("iwce", 0), ("iwce", 1)]
+        assert all(0 <= r["balanced_accuracy"] <= 100 for r in result["rows"])
+        assert out.with_suffix(".csv").read_text().startswith("dataset,fold,method,")
+        assert "300 x 1 x 24 | 5 | 139 / 78 / 44 / 25 / 14 | 2 |" in text
+
+    def test_series_long_tail_and_ucr_reader(self, tmp_path):
+        bench = script("series.py")
+        # ACSF1's 10 classes of 20: the issue's 92-series, 10-class set.
+        counts = bench["long_tail_counts"](np.full(10, 20))
+        assert counts.tolist() == [20, 16, 12, 10, 8, 6, 5, 5, 5, 5] and counts.sum() == 92
+        # Ranked by size, not by label; never more than a class has.
+        assert bench["long_tail_counts"]([30, 100, 3]).tolist() == [30, 100, 3]
+        ts = tmp_path / "Toy" / "Toy_TRAIN.ts"
+        ts.parent.mkdir()
+        ts.write_text("@problemName Toy\n@classLabel true a b\n@data\n1,2,3:a\n4,5,6:b\n")
+        ucr = runpy.run_path(str(BENCHMARKS / "_ucr.py"))
+        X, y = ucr["read_ts"](ts)
+        assert X.shape == (2, 1, 3) and y.tolist() == ["a", "b"]
+        ts.write_text("@problemName Toy\n@classLabel true a b\n@data\n1,2,3:a\n4,5:b\n")
+        with pytest.raises(ucr["UnusableSet"], match="unequal length"):
+            ucr["read_ts"](ts)
+        ts.write_text("@problemName Toy\n@classLabel true a b\n@data\n1,?,3:a\n4,5,6:b\n")
+        with pytest.raises(ucr["UnusableSet"], match="missing values"):
+            ucr["read_ts"](ts)
+        ts.write_text("@problemName Toy\n@targetLabel true\n@data\n1,2,3:0.5\n")
+        with pytest.raises(ucr["UnusableSet"], match="regression"):
+            ucr["read_ts"](ts)
