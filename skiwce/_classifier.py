@@ -257,24 +257,23 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         changed the series little (+0.2). False feeds X as given (the paper's setting).
     max_epochs : int or "auto", default="auto"
         Number of epochs (``E + 1``), or ``"auto"``: the training budget is chosen from the
-        data. Where the rarest class has fewer than ``AUTO_SEARCH_BELOW`` (100) training rows,
-        the rows a few dozen minority rows are memorised by a long budget, the fit first runs
-        an inner search, :class:`IWCEClassifierCV` with 3-fold stratified cross-validation on
-        its training rows (fewer folds if the rarest class has fewer than 3 rows), balanced
-        accuracy (accuracy weighted by the costs for a dict or array ``class_weight``), this
-        estimator's settings and T: over ``max_epochs`` in ``AUTO_EPOCHS``
-        (20, 100) and, for the default network on rows (``module="auto"`` on 2-D X without
+        data. On rows (2-D X) whose rarest class has fewer than ``AUTO_SEARCH_BELOW`` (100)
+        training rows, where a long budget memorises a few dozen minority rows, the fit first
+        runs an inner search: :class:`IWCEClassifierCV` with this estimator's settings and T,
+        3-fold stratified cross-validation on its training rows (fewer folds if the rarest
+        class has fewer than 3 rows), scored by balanced accuracy (by accuracy weighted by the
+        costs for a dict or array ``class_weight``), over ``max_epochs`` in ``AUTO_EPOCHS``
+        (20 and 100, each raised to at least ``AUTO_MIN_STEPS``, 100 optimizer steps, so a
+        tiny data set still trains) and, for the default network (``module="auto"`` without
         ``hidden_layer_sizes`` in ``module_params``), over the hidden layers in
-        ``AUTO_WIDTHS`` ((), a linear model; (64,); (256, 256)). The candidates train as
+        ``AUTO_WIDTHS``: ``()``, a linear model, and ``(64,)``. The 3 x 4 candidates train as
         stacked models (one stack per width), then the chosen budget trains on all the rows.
-        Epoch counts are raised to at least ``AUTO_MIN_STEPS`` (100) optimizer steps, so a
-        tiny data set still trains. Elsewhere ``"auto"`` is 100 epochs. What was chosen is in
-        ``max_epochs_`` and ``budget_``, the inner search in ``budget_search_``. Cost: the
-        inner search trains 3 x 6 networks on two thirds of the rows (measured in
-        ``benchmarks/results/rows_cpu.md``), and a ``GridSearchCV`` over this estimator
-        pays it in every fit; give an int to turn it off. :meth:`partial_fit` and
-        ``warm_start`` continuations use the epochs of the first fit (100 for ``"auto"``
-        with ``partial_fit``).
+        Elsewhere (series, images, larger tables) ``"auto"`` is 100 epochs. What was chosen
+        is in ``max_epochs_`` and ``budget_``, the inner search in ``budget_search_``. The
+        inner search's cost and what it gains are in ``benchmarks/results/rows_cpu.md``; a
+        ``GridSearchCV`` over this estimator pays it in every fit: give an int to turn it
+        off. :meth:`partial_fit` and ``warm_start`` continuations use the epochs of the first
+        fit (100 for ``"auto"`` with ``partial_fit``).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
@@ -704,9 +703,10 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         params["max_epochs"] = AUTO_DEFAULT_EPOCHS
         counts = np.bincount(y, minlength=len(classes))
         rarest = int(counts.min())
-        if epochs is not None or rarest >= AUTO_SEARCH_BELOW or rarest < 2:
-            # partial_fit (one epoch at a time), data where the budget matters little, or a
-            # class too rare to cross-validate: the fixed budget
+        if epochs is not None or X.ndim != 2 or rarest >= AUTO_SEARCH_BELOW or rarest < 2:
+            # partial_fit (one epoch at a time), series and images (measured with their own
+            # defaults), data where the budget matters little, or a class too rare to
+            # cross-validate: the fixed budget
             return params, {"max_epochs": AUTO_DEFAULT_EPOCHS}, None
         from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
 

@@ -605,9 +605,8 @@ class TestBadInput:
 
     def test_sparse_is_refused_by_the_stacked_engine(self, imbalanced_data):
         # IWCEClassifier takes it (TestSparseInput); the stacked engine takes dense arrays.
-        from skiwce._stacked_fit import fit_stacked
-
         from skiwce import IWCEClassifierCV
+        from skiwce._stacked_fit import fit_stacked
 
         X, y = imbalanced_data
         with pytest.raises(TypeError, match="Sparse data was passed"):
