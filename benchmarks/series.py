@@ -313,7 +313,7 @@ def methods():
 def _epochs(params, scale):
     params = dict(params)
     if scale != 1:
-        params["max_epochs"] = max(2, int(round(IWCEClassifier().max_epochs * scale)))
+        params["max_epochs"] = max(2, int(round(_default_epochs() * scale)))
     return params
 
 
@@ -325,13 +325,24 @@ def _fit_iwce(params, seed, Xtr, ytr, Xte):
     return clf.predict(Xte), fit_s, clf
 
 
+def _default_epochs():
+    """The epochs of a default fit on series: ``max_epochs``, with ``"auto"`` resolved (on
+    series it searches nothing: 100 epochs)."""
+    epochs = IWCEClassifier().max_epochs
+    if epochs == "auto":
+        from skiwce._classifier import AUTO_DEFAULT_EPOCHS
+
+        epochs = AUTO_DEFAULT_EPOCHS
+    return epochs
+
+
 def _estimate_fit_s(params, Xtr, ytr, Xte):
     """Seconds a fit with ``params`` should take: fixed cost plus epochs x per-epoch cost, from
     1- and 2-epoch fits."""
     one = _fit_iwce({**params, "max_epochs": 1}, 0, Xtr, ytr, Xte[:1])[1]
     two = _fit_iwce({**params, "max_epochs": 2}, 0, Xtr, ytr, Xte[:1])[1]
     per_epoch = max(two - one, 0.0)
-    epochs = params.get("max_epochs", IWCEClassifier().max_epochs)
+    epochs = params.get("max_epochs", _default_epochs())
     return max(one - per_epoch, 0.0) + per_epoch * epochs
 
 
