@@ -236,6 +236,11 @@ def _embedded(name, flatten=False):
 
 
 def _synthetic(n, n_features, weights, seed=0):
+    return _stratified(*_synthetic_xy(n, n_features, weights, seed))
+
+
+def _synthetic_xy(n, n_features, weights, seed=0):
+    """``make_classification`` rows (2 clusters per class) in unequal units: ``(X, y)``."""
     n_classes = len(weights)
     X, y = make_classification(
         n_samples=n,
@@ -252,7 +257,7 @@ def _synthetic(n, n_features, weights, seed=0):
     # Features in unequal units, as measured data come (the raw defaults see them as they are).
     scales = np.random.default_rng(seed).lognormal(0.0, 1.5, n_features)
     offsets = np.random.default_rng(seed + 1).normal(0.0, 5.0, n_features)
-    return _stratified((X * scales + offsets).astype(np.float32), y)
+    return (X * scales + offsets).astype(np.float32), y
 
 
 def _long_tail_weights(n_classes, ratio):
