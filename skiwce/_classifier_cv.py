@@ -121,7 +121,9 @@ class IWCEClassifierCV(_RoutedParamsMixin, ClassifierMixin, BaseEstimator):
 logit_adjustment, standardize, max_epochs, batch_size, lr, optimizer, optimizer_params, \
 callbacks, validation_fraction, early_stopping, n_iter_no_change, batching, precision, \
 channels_last, compile, device, n_threads, random_state, verbose
-        As in :class:`IWCEClassifier`, for every candidate and the refitted model. With an int
+        As in :class:`IWCEClassifier`, for every candidate and the refitted model, but
+        ``max_epochs`` defaults to 100: ``"auto"`` would run an inner search in every
+        candidate (it trains them one by one); search it with ``param_grid`` instead. With an int
         ``random_state`` every candidate starts from the same initial weights, as in a
         ``GridSearchCV`` over an estimator with that ``random_state``. With
         ``standardize=True`` each candidate standardises with the statistics of its own
