@@ -288,6 +288,7 @@ channels_last, compile, device, n_threads, random_state, verbose
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = True  # candidates trained one by one, densified per batch
         return tags
 
     def _estimator(self, T, **others):
@@ -511,7 +512,10 @@ channels_last, compile, device, n_threads, random_state, verbose
     def _fit_sequential(self, candidates, X, y, sample_weight, splits, scorers, score_weight):
         """One IWCEClassifier fit per candidate, as GridSearchCV does (``n_jobs`` of them at
         once)."""
-        X = np.asarray(X) if not (hasattr(X, "iloc") or issparse(X)) else X
+        if issparse(X):
+            X = X.tocsr()  # rows can be taken (COO, DIA... cannot be indexed)
+        elif not hasattr(X, "iloc"):
+            X = np.asarray(X)
         sw = None if sample_weight is None else np.asarray(sample_weight)
         tasks = [(cand, train, test) for cand in candidates for train, test in splits]
         outputs = Parallel(n_jobs=self.n_jobs)(
