@@ -42,10 +42,11 @@ __all__ = ["IWCEClassifier"]
 #: ``max_epochs="auto"``: the inner search runs where the rarest class has fewer training rows.
 AUTO_SEARCH_BELOW = 100
 #: ``max_epochs="auto"``: the epochs searched, and the epochs used without a search.
-AUTO_EPOCHS = (20, 100)
+AUTO_EPOCHS = (10, 20, 50, 100)
 AUTO_DEFAULT_EPOCHS = 100
-#: ``max_epochs="auto"``: the hidden layers searched for the default network on rows.
-AUTO_WIDTHS = ((), (64,))
+#: ``max_epochs="auto"``: hidden layers searched for the default network on rows (none: the
+#: benchmark found the default width at a chosen budget better than a narrower or linear one).
+AUTO_WIDTHS = ()
 #: ``max_epochs="auto"``: searched epoch counts are raised to at least this many steps.
 AUTO_MIN_STEPS = 100
 
@@ -263,17 +264,15 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         3-fold stratified cross-validation on its training rows (fewer folds if the rarest
         class has fewer than 3 rows), scored by balanced accuracy (by accuracy weighted by the
         costs for a dict or array ``class_weight``), over ``max_epochs`` in ``AUTO_EPOCHS``
-        (20 and 100, each raised to at least ``AUTO_MIN_STEPS``, 100 optimizer steps, so a
-        tiny data set still trains) and, for the default network (``module="auto"`` without
-        ``hidden_layer_sizes`` in ``module_params``), over the hidden layers in
-        ``AUTO_WIDTHS``: ``()``, a linear model, and ``(64,)``. The 3 x 4 candidates train as
-        stacked models (one stack per width), then the chosen budget trains on all the rows.
-        Elsewhere (series, images, larger tables) ``"auto"`` is 100 epochs. What was chosen
-        is in ``max_epochs_`` and ``budget_``, the inner search in ``budget_search_``. The
-        inner search's cost and what it gains are in ``benchmarks/results/rows_cpu.md``; a
-        ``GridSearchCV`` over this estimator pays it in every fit: give an int to turn it
-        off. :meth:`partial_fit` and ``warm_start`` continuations use the epochs of the first
-        fit (100 for ``"auto"`` with ``partial_fit``).
+        (10, 20, 50 and 100, each raised to at least ``AUTO_MIN_STEPS``, 100 optimizer steps,
+        so a tiny data set still trains). The 3 x 4 candidates train as one stack of ragged
+        runs, then the chosen budget trains on all the rows. Elsewhere (series, images,
+        larger tables) ``"auto"`` is 100 epochs. What was chosen is in ``max_epochs_`` and
+        ``budget_``, the inner search in ``budget_search_``. What it gains against the peers,
+        and what it costs, is in ``benchmarks/results/rows_cpu.md``; a ``GridSearchCV`` over
+        this estimator pays it in every fit: give an int to turn it off. :meth:`partial_fit`
+        and ``warm_start`` continuations use the epochs of the first fit (100 for ``"auto"``
+        with ``partial_fit``).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
@@ -715,7 +714,12 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         steps = -(-int(len(y) * 2 / 3) // self.batch_size)  # per epoch, on an inner fold
         grid = {"max_epochs": sorted({max(e, -(-AUTO_MIN_STEPS // steps)) for e in AUTO_EPOCHS})}
         module_params = dict(self.module_params or {})
-        if self.module == "auto" and X.ndim == 2 and "hidden_layer_sizes" not in module_params:
+        if (
+            AUTO_WIDTHS
+            and self.module == "auto"
+            and X.ndim == 2
+            and "hidden_layer_sizes" not in module_params
+        ):
             grid["module__hidden_layer_sizes"] = list(AUTO_WIDTHS)
         inner = {k: v for k, v in params.items() if k not in ("T", "warm_start", "max_epochs")}
         inner["verbose"] = 0

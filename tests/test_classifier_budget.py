@@ -6,7 +6,7 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skiwce import IWCEClassifier
-from skiwce._classifier import AUTO_DEFAULT_EPOCHS, AUTO_EPOCHS, AUTO_MIN_STEPS, AUTO_WIDTHS
+from skiwce._classifier import AUTO_DEFAULT_EPOCHS, AUTO_EPOCHS, AUTO_MIN_STEPS
 from skiwce._fit_spec import fit_seeds
 
 
@@ -27,14 +27,11 @@ def test_auto_picks_what_a_search_over_the_same_values_picks(rare):
     X, y = rare
     clf = IWCEClassifier(**_kw()).fit(X, y)
     search = clf.budget_search_
-    grid = {
-        "max_epochs": list(search["param_max_epochs"]),
-        "module__hidden_layer_sizes": list(search["param_module__hidden_layer_sizes"]),
-    }
+    grid = {"max_epochs": list(search["param_max_epochs"])}
     assert sorted(set(grid["max_epochs"])) == sorted(
         {max(e, -(-AUTO_MIN_STEPS // 5)) for e in AUTO_EPOCHS}  # 160 rows: 5 batches of 32
     )
-    assert sorted(set(grid["module__hidden_layer_sizes"])) == sorted(AUTO_WIDTHS)
+    assert "param_module__hidden_layer_sizes" not in search  # AUTO_WIDTHS is empty
     cv = StratifiedKFold(3, shuffle=True, random_state=fit_seeds(0)[2])
     reference = GridSearchCV(
         IWCEClassifier(**_kw(max_epochs=100)),
@@ -55,9 +52,6 @@ def test_auto_picks_what_a_search_over_the_same_values_picks(rare):
     # the chosen budget is what the final network trains with
     assert clf.max_epochs_ == clf.budget_["max_epochs"] == clf.n_iter_
     assert clf.net_.max_epochs == clf.max_epochs_
-    width = clf.budget_["module__hidden_layer_sizes"]
-    linears = [m for m in clf.net_.module_.modules() if m.__class__.__name__ == "Linear"]
-    assert len(linears) == len(width) + 1
     assert clf.module_params is None  # the user's parameters stay as given
 
 
@@ -74,17 +68,26 @@ def test_auto_without_a_search(rare):
     assert partial.n_iter_ == 1
 
 
-def test_auto_searches_rows_and_the_width_only_of_the_default_network(rare):
+def test_auto_searches_rows_only_and_widths_only_when_asked(rare, monkeypatch):
+    import skiwce._classifier as classifier
+
     X, y = rare
-    kw = _kw(module_params={"hidden_layer_sizes": (3,)})
-    clf = IWCEClassifier(**kw).fit(X, y)
-    assert "param_module__hidden_layer_sizes" not in clf.budget_search_
-    assert set(clf.budget_) == {"max_epochs"}
-    assert clf.net_.module_.net[1].out_features == 3
     series = IWCEClassifier(**_kw(module="cnn1d", module_params={"dropout": 0.0}))
     series.fit(X[:, None, :], y)
     # series: no inner search (their defaults are measured in benchmarks/results/series_cpu.md)
     assert series.budget_search_ is None and series.budget_ == {"max_epochs": 100}
+    # the width mechanism (off by default): only for the default network without a width
+    monkeypatch.setattr(classifier, "AUTO_EPOCHS", (20,))
+    monkeypatch.setattr(classifier, "AUTO_WIDTHS", ((), (4,)))
+    clf = IWCEClassifier(**_kw()).fit(X, y)
+    width = clf.budget_["module__hidden_layer_sizes"]
+    linears = [m for m in clf.net_.module_.modules() if m.__class__.__name__ == "Linear"]
+    assert len(linears) == len(width) + 1
+    assert clf.module_params is None
+    kw = _kw(module_params={"hidden_layer_sizes": (3,)})
+    fixed = IWCEClassifier(**kw).fit(X, y)
+    assert "param_module__hidden_layer_sizes" not in fixed.budget_search_
+    assert fixed.net_.module_.net[1].out_features == 3
 
 
 def test_auto_gives_tiny_data_enough_steps():
