@@ -447,6 +447,12 @@ INF = float("inf")
 #: "internal": internal validation.
 VARIANTS = {
     DEFAULT: ("defaults", "`IWCEClassifier()`", _iwce()),
+    "epochs 100 (previous default)": (
+        1,
+        "`max_epochs=100`, the default before `max_epochs=\"auto\"` (the stored rows of "
+        "`IWCEClassifier()` measured before it changed)",
+        _iwce(max_epochs=100),
+    ),
     "epochs 10": (1, "`max_epochs=10`", _iwce(max_epochs=10)),
     "epochs 20": (1, "`max_epochs=20`", _iwce(max_epochs=20)),
     "epochs 50": (1, "`max_epochs=50`", _iwce(max_epochs=50)),
