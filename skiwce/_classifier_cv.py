@@ -398,12 +398,12 @@ channels_last, compile, device, n_threads, random_state, verbose
         ]
         self.n_splits_ = len(splits)
 
-        groups, reason = [], None
+        stacks, reason = [], None
         if self.engine != "sequential":
             for est, members in self._groups(candidates):
                 est._validate_params()
                 spec = stack_spec(est, Xv.shape[1:], classes)
-                groups.append((est, spec, members))
+                stacks.append((est, spec, members))
                 reason = reason or why_not_stacked(spec)
             if reason is None and issparse(Xv):
                 reason = "sparse X (the stacked engine takes dense arrays)"
@@ -418,7 +418,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         if engine == "stacked":
             try:
                 outcome = self._fit_stacked(
-                    candidates, groups, y_arr, data, splits, scoring_scorers, score_weight
+                    candidates, stacks, y_arr, data, splits, scoring_scorers, score_weight
                 )
             except Exception as exc:
                 if self.error_score == "raise":
@@ -554,14 +554,14 @@ channels_last, compile, device, n_threads, random_state, verbose
         )
         return scores, train_scores, fit_time, score_time, history, error
 
-    def _fit_stacked(self, candidates, groups, y, data, splits, scorers, score_weight):
+    def _fit_stacked(self, candidates, stacks, y, data, splits, scorers, score_weight):
         """All (candidate, fold) pairs as stacked models, one stack (or chunks of
-        ``max_models``) per group of ``groups`` (template, spec, candidate indices), scored on
+        ``max_models``) per entry of ``stacks`` (template, spec, candidate indices), scored on
         their test folds; ``data`` is what ``_check_fit_data`` returned for the whole of X, y.
         With ``n_jobs``, the stacks train in parallel."""
         Xv = data[0]
         jobs = []  # (template, spec, [(model position, per-model parameters, rows)])
-        for template, spec, members in groups:
+        for template, spec, members in stacks:
             models = [
                 (i * len(splits) + j, {**candidates[i], "random_state": self.random_state}, tr)
                 for i in members
