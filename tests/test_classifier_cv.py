@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _stacking import LOSS_RTOL, search_losses, single_fit_losses
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.metrics import balanced_accuracy_score
@@ -12,11 +13,6 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import EpochScoring, LRScheduler
 
 from skiwce import IWCEClassifier, IWCEClassifierCV
-
-# Train losses of a stacked candidate and of the same IWCEClassifier fit agree to float32
-# rounding accumulated over a few epochs (batched against single matrix products): measured
-# below 2e-6 relative here; 1e-4 leaves room for other CPUs' kernels.
-LOSS_RTOL = 1e-4
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +36,6 @@ def _kw(**extra):
 
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
 TS = [0.5, 5.0, np.inf]
-
-
-def _sequential_histories(X, y, Ts, cv, sample_weight=None, **kw):
-    out = []
-    for T in Ts:
-        for train, _ in cv.split(X, y):
-            sw = None if sample_weight is None else sample_weight[train]
-            est = IWCEClassifier(T=T, **kw).fit(X[train], y[train], sample_weight=sw)
-            out.append([row["train_loss"] for row in est.net_.history])
-    return out
-
-
-def _losses(search):
-    return [[row["train_loss"] for row in h] for h in search.histories_]
 
 
 @pytest.mark.parametrize(
@@ -98,7 +80,7 @@ def test_equals_gridsearchcv_over_iwceclassifier(data, module, extra):
         X, y
     )
     np.testing.assert_allclose(
-        _losses(search), _sequential_histories(X, y, TS, CV, **kw), rtol=LOSS_RTOL
+        search_losses(search), single_fit_losses(X, y, TS, CV, **kw), rtol=LOSS_RTOL
     )
     # identical networks up to float rounding: at most a rare prediction flips
     np.testing.assert_allclose(
@@ -121,10 +103,10 @@ def test_sample_weight_reaches_every_candidate(data):
     search = IWCEClassifierCV(Ts=[1.0, 20.0], cv=CV, refit=False, **_kw()).fit(
         X, y, sample_weight=sw
     )
-    expected = _sequential_histories(X, y, [1.0, 20.0], CV, sample_weight=sw, **_kw())
-    np.testing.assert_allclose(_losses(search), expected, rtol=LOSS_RTOL)
+    expected = single_fit_losses(X, y, [1.0, 20.0], CV, sample_weight=sw, **_kw())
+    np.testing.assert_allclose(search_losses(search), expected, rtol=LOSS_RTOL)
     unweighted = IWCEClassifierCV(Ts=[1.0, 20.0], cv=CV, refit=False, **_kw()).fit(X, y)
-    assert not np.allclose(_losses(unweighted), expected, rtol=1e-3)
+    assert not np.allclose(search_losses(unweighted), expected, rtol=1e-3)
 
 
 def test_early_stopping_per_candidate_as_iwceclassifier(data):
@@ -173,7 +155,7 @@ def test_resnet_through_vmap_equals_iwceclassifier():
     search = IWCEClassifierCV(Ts=[1.0, 10.0], cv=cv, refit=False, **kw).fit(X, y)
     assert search.engine_ == "stacked"
     np.testing.assert_allclose(
-        _losses(search), _sequential_histories(X, y, [1.0, 10.0], cv, **kw), rtol=LOSS_RTOL
+        search_losses(search), single_fit_losses(X, y, [1.0, 10.0], cv, **kw), rtol=LOSS_RTOL
     )
 
 
@@ -181,7 +163,7 @@ def test_chunks_of_max_models_give_the_same_search(data):
     X, y = data
     one = IWCEClassifierCV(Ts=TS, cv=CV, refit=False, **_kw()).fit(X, y)
     chunked = IWCEClassifierCV(Ts=TS, cv=CV, refit=False, max_models=2, **_kw()).fit(X, y)
-    np.testing.assert_allclose(_losses(one), _losses(chunked), rtol=1e-5)
+    np.testing.assert_allclose(search_losses(one), search_losses(chunked), rtol=1e-5)
     np.testing.assert_array_equal(
         one.cv_results_["mean_test_score"], chunked.cv_results_["mean_test_score"]
     )

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _stacking import LOSS_RTOL, search_losses, single_fit_losses
 from sklearn.datasets import make_classification
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
@@ -24,10 +25,6 @@ from torch.optim.lr_scheduler import OneCycleLR
 from skiwce import IWCEClassifier, IWCEClassifierCV
 from skiwce.models import MLP
 
-# As in test_classifier_cv.py: a stacked candidate's training losses equal its single fit's to
-# float32 rounding over a few epochs (measured below 2e-6 relative); 1e-4 leaves room for other
-# CPUs' kernels.
-LOSS_RTOL = 1e-4
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
 TS = [0.5, 5.0]
 
@@ -49,23 +46,11 @@ def _kw(**extra):
     return {"max_epochs": 3, "batch_size": 16, "random_state": 0, "n_threads": 1, **extra}
 
 
-def _single_losses(X, y, Ts, cv, sample_weight=None, **kw):
-    out = []
-    for T in Ts:
-        for train, _ in cv.split(X, y):
-            sw = None if sample_weight is None else sample_weight[train]
-            est = IWCEClassifier(T=T, **kw).fit(X[train], y[train], sample_weight=sw)
-            out.append([row["train_loss"] for row in est.net_.history])
-    return out
-
-
-def _losses(search):
-    return [list(h[:, "train_loss"]) for h in search.histories_]
-
-
 def _assert_stacked_equals_single(X, y, Ts=TS, **kw):
     search = IWCEClassifierCV(Ts=Ts, cv=CV, refit=False, engine="stacked", **kw).fit(X, y)
-    np.testing.assert_allclose(_losses(search), _single_losses(X, y, Ts, CV, **kw), rtol=LOSS_RTOL)
+    np.testing.assert_allclose(
+        search_losses(search), single_fit_losses(X, y, Ts, CV, **kw), rtol=LOSS_RTOL
+    )
     return search
 
 
@@ -190,7 +175,7 @@ class TestDefects:
         search = IWCEClassifierCV(Ts=TS, cv=CV, refit=False, **kw).fit(X, y)
         assert search.engine_ == "sequential"
         np.testing.assert_allclose(
-            _losses(search), _single_losses(X, y, TS, CV, **kw), rtol=LOSS_RTOL
+            search_losses(search), single_fit_losses(X, y, TS, CV, **kw), rtol=LOSS_RTOL
         )
         # without the momentum cycle, the stack trains it exactly
         quiet = LRScheduler(policy=scheduler.policy, **scheduler.kwargs, cycle_momentum=False)
@@ -331,7 +316,7 @@ def test_stacks_are_chunked_by_their_memory_estimate(data, monkeypatch):
     )
     with pytest.warns(ResourceWarning, match="training them in stacks of 2"):
         chunked = IWCEClassifierCV(Ts=TS, cv=CV, refit=False, **_kw()).fit(X, y)
-    np.testing.assert_allclose(_losses(chunked), _losses(whole), rtol=LOSS_RTOL)
+    np.testing.assert_allclose(search_losses(chunked), search_losses(whole), rtol=LOSS_RTOL)
 
 
 def test_memory_estimate_counts_parameters_state_and_activations():
@@ -391,7 +376,7 @@ def test_n_jobs_runs_one_by_one_fits_and_several_stacks(data):
     )
     stacks = IWCEClassifierCV(max_models=2, n_jobs=2, **kw).fit(X, y)
     whole = IWCEClassifierCV(**kw).fit(X, y)
-    np.testing.assert_allclose(_losses(stacks), _losses(whole), rtol=LOSS_RTOL)
+    np.testing.assert_allclose(search_losses(stacks), search_losses(whole), rtol=LOSS_RTOL)
 
 
 # -- the sweep ---------------------------------------------------------------------------------
@@ -545,7 +530,7 @@ def test_param_grid_over_other_parameters_trains_one_stack_each(data):
         for train, _ in CV.split(X, y):
             est = IWCEClassifier(**kw).set_params(**params).fit(X[train], y[train])
             expected.append(list(est.net_.history[:, "train_loss"]))
-    for a, b in zip(_losses(search), expected, strict=True):
+    for a, b in zip(search_losses(search), expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=LOSS_RTOL)
     assert search.cv_results_["param_module__hidden_layer_sizes"].dtype == object
     # a group the engine cannot train: the whole search one by one
