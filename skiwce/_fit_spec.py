@@ -388,7 +388,8 @@ def standardize_inputs(X, stats):
 
 def why_not_stacked(spec):
     """What the stacked engine would not train as a single fit of ``spec`` does (a phrase),
-    or None when it trains exactly that fit.
+    or None when it trains exactly that fit; decided once per spec (the search that checks it
+    and the engine that trains it share the answer, and the probe below runs once).
 
     The reasons: another loss or loss options, callbacks other than one ``LRScheduler`` that
     changes only the learning rate once per epoch, ``compile``, ``channels_last=True``,
@@ -396,6 +397,12 @@ def why_not_stacked(spec):
     implement, and a network that ``torch.vmap`` cannot run (a recurrent layer, a forward with
     control flow on the data), found by running two copies on two samples.
     """
+    if "_why_not_stacked" not in spec.__dict__:  # (a frozen dataclass: set past its guard)
+        object.__setattr__(spec, "_why_not_stacked", _why_not_stacked(spec))
+    return spec.__dict__["_why_not_stacked"]
+
+
+def _why_not_stacked(spec):
     from ._net import resolve_precision  # noqa: PLC0415
     from ._stacked import unsupported_optimizer_options  # noqa: PLC0415
 
