@@ -44,6 +44,8 @@ AUTO_SEARCH_BELOW = 100
 #: ``max_epochs="auto"``: the epochs searched, and the epochs used without a search.
 AUTO_EPOCHS = (10, 20, 50, 100)
 AUTO_DEFAULT_EPOCHS = 100
+#: ``max_epochs="auto"`` with a full-batch optimizer (L-BFGS): its epochs.
+AUTO_FULL_BATCH_EPOCHS = 10
 #: ``max_epochs="auto"``: hidden layers searched for the default network on rows (none: the
 #: benchmark found the default width at a chosen budget better than a narrower or linear one).
 AUTO_WIDTHS = ()
@@ -257,22 +259,22 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         accuracy on the rows on average (wine 85.75 -> 98.85, breast cancer 91.31 -> 96.51) and
         changed the series little (+0.2). False feeds X as given (the paper's setting).
     max_epochs : int or "auto", default="auto"
-        Number of epochs (``E + 1``), or ``"auto"``: the training budget is chosen from the
-        data. On rows (2-D X) whose rarest class has fewer than ``AUTO_SEARCH_BELOW`` (100)
-        training rows, where a long budget memorises a few dozen minority rows, the fit first
-        runs an inner search: :class:`IWCEClassifierCV` with this estimator's settings and T,
-        3-fold stratified cross-validation on its training rows (fewer folds if the rarest
-        class has fewer than 3 rows), scored by balanced accuracy (by accuracy weighted by the
-        costs for a dict or array ``class_weight``), over ``max_epochs`` in ``AUTO_EPOCHS``
-        (10, 20, 50 and 100, each raised to at least ``AUTO_MIN_STEPS``, 100 optimizer steps,
-        so a tiny data set still trains). The 3 x 4 candidates train as one stack of ragged
-        runs, then the chosen budget trains on all the rows. Elsewhere (series, images,
-        larger tables) ``"auto"`` is 100 epochs. What was chosen is in ``max_epochs_`` and
-        ``budget_``, the inner search in ``budget_search_``. What it gains against the peers,
-        and what it costs, is in ``benchmarks/results/rows_cpu.md``; a ``GridSearchCV`` over
-        this estimator pays it in every fit: give an int to turn it off. :meth:`partial_fit`
-        and ``warm_start`` continuations use the epochs of the first fit (100 for ``"auto"``
-        with ``partial_fit``).
+        Number of epochs (``E + 1``), or ``"auto"``: the training budget is chosen from the data.
+        On rows (2-D X) whose rarest class has fewer than ``AUTO_SEARCH_BELOW`` (100) training
+        rows, where a long budget memorises a few dozen minority rows, the fit first runs an inner
+        search: :class:`IWCEClassifierCV` with this estimator's settings and T, 3-fold stratified
+        cross-validation on its training rows (fewer folds if the rarest class has fewer than 3
+        rows), scored by balanced accuracy (by accuracy weighted by the costs for a dict or array
+        ``class_weight``), over ``max_epochs`` in ``AUTO_EPOCHS`` (10, 20, 50 and 100, each raised
+        to at least ``AUTO_MIN_STEPS``, 100 optimizer steps, so a tiny data set still trains). The
+        3 x 4 candidates train as one stack of ragged runs, then the chosen budget trains on all
+        the rows. With a full-batch optimizer (L-BFGS, as ``optimizer="auto"`` picks for series'
+        default network) ``"auto"`` is 10 epochs; elsewhere (series on other networks, images,
+        larger tables) 100 epochs. What was chosen is in ``max_epochs_`` and ``budget_``, the inner
+        search in ``budget_search_``. What it gains against the peers, and what it costs, is in
+        ``benchmarks/results/rows_cpu.md``; a ``GridSearchCV`` over this estimator pays it in every
+        fit: give an int to turn it off. :meth:`partial_fit` and ``warm_start`` continuations use
+        the epochs of the first fit (100 for ``"auto"`` with ``partial_fit``).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
@@ -280,9 +282,19 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         ``lr=3e-3`` did better in ``benchmarks/results/defaults_cpu.md`` (+5.6 points
         of balanced accuracy over 7 series data sets, most on the small ones), while on rows
         it did worse (-0.6), so the default stays one learning rate for every network.
-    optimizer : {"adam", "adamw", "sgd", "adagrad", "rmsprop"} or torch.optim.Optimizer class, \
-            default="adam"
-        The optimizer.
+    optimizer : {"auto", "adam", "adamw", "sgd", "adagrad", "rmsprop", "lbfgs"} or \
+            torch.optim.Optimizer class, default="auto"
+        The optimizer. ``"lbfgs"`` is full-batch L-BFGS with a strong-Wolfe line search and
+        an L2 penalty ``weight_decay`` on the weights (not the biases), 0 unless
+        ``optimizer_params`` sets it: every epoch is one L-BFGS step of up to ``max_iter``
+        (10) iterations on the whole training set. As with scikit-learn's
+        ``MLPClassifier(solver="lbfgs")``, ``batch_size`` and ``lr`` do not apply to it (the
+        line search sets each step; ``optimizer_params={"lr": ...}`` scales its first trial
+        step, 1 by default); any ``torch.optim.LBFGS`` class trains full batch too.
+        ``"auto"`` is ``"adam"``, except for a network with a fixed front end
+        (``module="minirocket"``, the default for series), whose linear head, a convex problem
+        on fixed features, trains with ``"lbfgs"`` and ``weight_decay=0.01`` (unless
+        ``optimizer_params`` sets it) for 10 epochs under ``max_epochs="auto"``: TODO-MEASURE
     optimizer_params : dict or None, default=None
         Keyword arguments of the optimizer (e.g. ``{"momentum": 0.9}``), also settable as
         ``optimizer__<name>``.
@@ -430,7 +442,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "optimizer": [StrOptions({"auto", *OPTIMIZERS}), type],
         "optimizer_params": [dict, None],
         "callbacks": [list, None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
@@ -465,7 +477,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         max_epochs="auto",
         batch_size=64,
         lr=1e-3,
-        optimizer="adam",
+        optimizer="auto",
         optimizer_params=None,
         callbacks=None,
         validation_fraction=None,
@@ -674,6 +686,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             sample_ndim=X.ndim - 1,
             shuffle_seed=shuffle_seed,
             max_epochs=params["max_epochs"],
+            batch_size=max(len(y_train), 1) if spec.full_batch else self.batch_size,
         )
         with seeded(torch_seed, self.device), torch_threads(n_threads):
             net.fit(self._net_input(X_train, sw_train), y_train, epochs=epochs)
@@ -700,6 +713,10 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         if self.max_epochs != "auto":
             return params, None, None
         params["max_epochs"] = AUTO_DEFAULT_EPOCHS
+        if epochs is None and fit_spec(params, X.shape[1:], classes).full_batch:
+            # L-BFGS converges in a few full-batch steps (series' default head)
+            params["max_epochs"] = AUTO_FULL_BATCH_EPOCHS
+            return params, {"max_epochs": AUTO_FULL_BATCH_EPOCHS}, None
         counts = np.bincount(y, minlength=len(classes))
         rarest = int(counts.min())
         if epochs is not None or X.ndim != 2 or rarest >= AUTO_SEARCH_BELOW or rarest < 2:
@@ -867,6 +884,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         sample_ndim,
         shuffle_seed,
         max_epochs,
+        batch_size,
     ):
         """The skorch net; ``module``, ``criterion`` and ``optimizer`` are (class, kwargs)."""
         channels_last = self.channels_last
@@ -887,7 +905,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             optimizer=optimizer[0],
             lr=self.lr,
             max_epochs=max_epochs,
-            batch_size=self.batch_size,
+            batch_size=batch_size,
             train_split=None if valid is None else predefined_split(valid),
             callbacks=callbacks,
             classes=np.arange(n_classes),
@@ -902,7 +920,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             iterator_train__generator=torch.Generator().manual_seed(shuffle_seed),
             # BatchNorm cannot train on a batch of one sample: drop such a last batch (a
             # different random sample each epoch).
-            iterator_train__drop_last=n_train % self.batch_size == 1 and n_train > 1,
+            iterator_train__drop_last=n_train % batch_size == 1 and n_train > 1,
             callbacks__print_log__keys_ignored=["class_weight"],
             # (skorch silences the table by its sink when verbose=0: set it only when printing)
             **(

@@ -231,7 +231,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
-        optimizer="adam",
+        optimizer="auto",
         optimizer_params=None,
         callbacks=None,
         validation_fraction=None,

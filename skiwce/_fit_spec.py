@@ -25,7 +25,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from torch import nn
 
+from ._front_end import has_fixed_front_end
 from ._names import OPTIMIZER_NAMES
+from ._optim import LBFGS
 from ._torch_utils import FUSED_DEVICES
 from .functional import check_class_weight, resolve_switch_epoch
 from .losses import FocalLoss, IWCELoss, LDAMLoss, LogitAdjustedLoss
@@ -40,6 +42,7 @@ OPTIMIZERS = dict(
             torch.optim.SGD,
             torch.optim.Adagrad,
             torch.optim.RMSprop,
+            LBFGS,
         ),
         strict=True,
     )
@@ -101,6 +104,12 @@ class FitSpec:
     def n_classes(self):
         return len(self.classes)
 
+    @property
+    def full_batch(self):
+        """Whether the optimizer is a full-batch method (L-BFGS): every step sees the whole
+        training set, whatever ``batch_size``."""
+        return issubclass(self.optimizer, torch.optim.LBFGS)
+
     def build_module(self):
         """A new network: a copy of the user's instance, or the class called with its
         keyword arguments (drawing its initial weights from torch's generator)."""
@@ -136,7 +145,10 @@ def fit_spec(params, sample_shape, classes):
         params["criterion"], params["criterion_params"]
     )
     optimizer, optimizer_kwargs = resolve_optimizer(
-        params["optimizer"], params["optimizer_params"], params["device"]
+        params["optimizer"],
+        params["optimizer_params"],
+        params["device"],
+        fixed_front_end=has_fixed_front_end(module),
     )
     return FitSpec(
         params=dict(params),
@@ -201,22 +213,37 @@ def resolve_criterion(criterion, criterion_params):
     return crit, params
 
 
-def resolve_optimizer(optimizer, optimizer_params, device):
+#: ``optimizer="auto"`` on a network with a fixed front end: the L2 penalty of its L-BFGS.
+AUTO_HEAD_WEIGHT_DECAY = 1e-2
+
+
+def resolve_optimizer(optimizer, optimizer_params, device, fixed_front_end=False):
     """The optimizer class and its keyword arguments.
+
+    ``"auto"`` is Adam, except for a network with a fixed front end (``fixed_front_end``: only
+    its head trains, on fixed features), which trains full batch with L-BFGS and an L2 penalty
+    of ``AUTO_HEAD_WEIGHT_DECAY`` unless ``optimizer_params`` sets ``weight_decay``.
 
     PyTorch's fused implementation (one kernel for all parameters) is used where the optimizer
     offers it and the user chose neither ``fused`` nor ``foreach``: the same update rule with
     far less per-step overhead, which dominates small networks.
     """
-    opt = OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
+    params = dict(optimizer_params or {})
+    if optimizer == "auto":
+        optimizer = "lbfgs" if fixed_front_end else "adam"
+        if fixed_front_end:
+            params.setdefault("weight_decay", AUTO_HEAD_WEIGHT_DECAY)
+    opt = OPTIMIZERS.get(optimizer) if isinstance(optimizer, str) else optimizer
     if not (isinstance(opt, type) and issubclass(opt, torch.optim.Optimizer)):
         raise ValueError(
-            f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer class; "
-            f"got {optimizer!r}."
+            f"optimizer must be 'auto', one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer "
+            f"class; got {optimizer!r}."
         )
-    params = dict(optimizer_params or {})
     # skorch itself takes ``param_groups`` (per-parameter-group settings).
     check_routed("optimizer", opt, params, set_by_net=("params",), also=("param_groups",))
+    if opt is LBFGS:
+        # a line search sets each step; ``lr`` (Adam's step) does not apply
+        params.setdefault("lr", 1.0)
     if (
         opt in _FUSED_OPTIMIZERS
         and not {"fused", "foreach"} & params.keys()
@@ -436,7 +463,6 @@ def _why_not_stacked(spec):
 def _vmap_reason(spec):
     """Why two copies of the network cannot train under ``torch.vmap`` (None if they can, or
     if the network has a stacked form and never goes through vmap)."""
-    from ._front_end import has_fixed_front_end  # noqa: PLC0415
     from ._stacked import StackedNetwork, has_stacked_form  # noqa: PLC0415
 
     with torch.random.fork_rng(devices=[]):

@@ -45,7 +45,7 @@ METHOD_NAMES = {
 }
 
 #: Optimizers :class:`skiwce.IWCEClassifier` accepts by name.
-OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "adagrad", "rmsprop")
+OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "adagrad", "rmsprop", "lbfgs")
 
 #: Networks :class:`skiwce.IWCEClassifier` accepts by name (``module=``).
 MODULE_NAMES = ("mlp", "cnn1d", "har", "resnet18", "minirocket")
