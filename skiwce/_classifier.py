@@ -30,7 +30,13 @@ from ._fit_spec import (
     standardize_inputs,
     validation_fraction,
 )
-from ._front_end import fit_front_end, has_fixed_front_end
+from ._front_end import (
+    ROW_SPACE_RATIO,
+    fit_front_end,
+    has_fixed_front_end,
+    linear_layer,
+    row_space,
+)
 from ._net import BATCHINGS, PRECISIONS, IWCENet
 from ._torch_utils import resolve_n_threads, seeded, torch_threads
 from .callbacks import IncrementalClassWeights
@@ -668,13 +674,15 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         # (a user's instance is copied: their module is never trained)
         module = spec.build_module() if isinstance(spec.module, nn.Module) else spec.module
         module_kwargs = spec.module_kwargs
-        network = None
+        network = basis = None
         if has_fixed_front_end(spec.module):
             # features once per fit; the net trains the head (see skiwce/_front_end.py)
             network, X_train, valid = _front_end_features(
                 spec.module, spec.module_kwargs, X_train, valid, torch_seed, self.device
             )
             module, module_kwargs = network.head, {}
+            if spec.full_batch and linear_layer(network.head) is not None:
+                module, X_train, valid, basis = _linear_head_problem(network, X_train, valid)
         net = self._build_net(
             module=(module, module_kwargs),
             criterion=spec.criterion_for(counts),
@@ -693,7 +701,11 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         # skorch's predefined split holds the validation rows: a fitted model carries no data.
         net.train_split = None
         if network is not None:
+            if basis is not None:  # the head trained in the row space: its weights in full
+                _set_linear_head(network, net.module_, basis)
             net.module_ = network.eval()  # the fitted front end with the trained head
+            if basis is not None:  # further epochs train the whole network's head
+                net.initialize_optimizer()
 
         self.classes_ = classes
         self.input_shape_ = tuple(X.shape[1:])
@@ -1013,6 +1025,45 @@ def _front_end_features(module, module_kwargs, X_train, valid, seed, device):
         valid_X = {**valid.X, "X": X_valid} if isinstance(valid.X, dict) else X_valid
         valid = Dataset(valid_X, valid.y)
     return network, X_train, valid
+
+
+def _linear_head_problem(network, X_train, valid):
+    """The problem of a linear head trained full batch on fixed features: the head, its
+    weights set to zero (as LogisticRegression starts; L-BFGS then finds the same minimum
+    from any start, and zero keeps them in the features' row space), and, where the features
+    are many more than the rows, that problem in the rows' coordinates: ``(module, X_train,
+    valid, basis)``, ``basis`` None when the head trains as it is (see ``row_space``)."""
+    layer = linear_layer(network.head)
+    with torch.no_grad():
+        layer.weight.zero_()
+    n, p = X_train.shape
+    if n * ROW_SPACE_RATIO > p:
+        return network.head, X_train, valid, None
+    basis, X_train = row_space(X_train)
+    if valid is not None:
+        X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
+        X_valid = np.ascontiguousarray(X_valid @ basis)
+        valid = Dataset(
+            {**valid.X, "X": X_valid} if isinstance(valid.X, dict) else X_valid, valid.y
+        )
+    # (made on the meta device: no draw from the caller's random generators)
+    reduced = nn.Linear(
+        basis.shape[1], layer.out_features, device="meta", dtype=layer.weight.dtype
+    )
+    reduced = reduced.to_empty(device=layer.weight.device)
+    with torch.no_grad():
+        reduced.weight.zero_()
+        reduced.bias.copy_(layer.bias)
+    return reduced, X_train, valid, basis
+
+
+def _set_linear_head(network, reduced, basis):
+    """Write a head trained in the row space ``basis`` into ``network``'s linear head."""
+    layer = linear_layer(network.head)
+    with torch.no_grad():
+        Q = torch.from_numpy(basis).to(layer.weight.device)
+        layer.weight.copy_(reduced.weight @ Q.T)
+        layer.bias.copy_(reduced.bias)
 
 
 def _sample_kind(input_shape):

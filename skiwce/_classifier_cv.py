@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import IWCEClassifier, _RoutedParamsMixin
 from ._fit_spec import why_not_stacked
+from ._front_end import shared_front_ends
 from ._stacked_fit import PER_MODEL, _as_history, fit_validated, stack_spec
 
 #: The keys of every epoch row of ``histories_``, whichever engine trained the candidate.
@@ -162,6 +163,9 @@ channels_last, compile, device, n_threads, random_state, verbose
         The scorer, or the scorers by name.
     engine_ : {"stacked", "sequential"}
         How the candidates were trained.
+    engine_reason_ : str or None
+        Why they were trained one by one (what the stacked engine would not train as the
+        single fits do, e.g. the L-BFGS head of series' default network), None when stacked.
     n_splits_ : int
         Number of folds.
     classes_ : ndarray of shape (n_classes,)
@@ -429,7 +433,7 @@ channels_last, compile, device, n_threads, random_state, verbose
                     FitFailedWarning,
                     stacklevel=2,
                 )
-                engine = "sequential"
+                engine, reason = "sequential", f"the stacked training failed ({exc})"
         if engine == "sequential":
             outcome = self._fit_sequential(
                 candidates, X, y, sample_weight, splits, scoring_scorers, score_weight
@@ -437,6 +441,7 @@ channels_last, compile, device, n_threads, random_state, verbose
         test, train, fit_times, score_times, histories, failures = outcome
         self._warn_about_failures(failures, len(candidates) * len(splits))
         self.engine_ = engine
+        self.engine_reason_ = None if engine == "stacked" else reason or "engine='sequential'"
         self.histories_ = histories
         self.multimetric_ = multimetric
         self.scorer_ = scorers if self.multimetric_ else scorers["score"]
@@ -518,10 +523,12 @@ channels_last, compile, device, n_threads, random_state, verbose
             X = np.asarray(X)
         sw = None if sample_weight is None else np.asarray(sample_weight)
         tasks = [(cand, train, test) for cand in candidates for train, test in splits]
-        outputs = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._fit_one)(cand, X, y, sw, score_weight, train, test, scorers)
-            for cand, train, test in tasks
-        )
+        # a fixed front end (MiniRocket) is fitted once per fold, not once per candidate
+        with shared_front_ends():
+            outputs = Parallel(n_jobs=self.n_jobs)(
+                delayed(self._fit_one)(cand, X, y, sw, score_weight, train, test, scorers)
+                for cand, train, test in tasks
+            )
         return self._collect(candidates, splits, outputs)
 
     def _fit_one(self, cand, X, y, sw, score_weight, train, test, scorers):

@@ -21,8 +21,11 @@ distinct training set and seed, and trains the candidates' heads on those featur
 :class:`skiwce.models.MiniRocket` is the one such network of the package.
 """
 
+import contextlib
+import contextvars
 import copy
 import dataclasses
+import hashlib
 
 import numpy as np
 import torch
@@ -40,13 +43,59 @@ def _to_numpy(features):
     return np.ascontiguousarray(features.detach().to("cpu", torch.float32).numpy())
 
 
+# Fitted front ends shared by the fits of one search (see shared_front_ends); None: no sharing.
+_SHARED = contextvars.ContextVar("skiwce_shared_front_ends", default=None)
+
+
+@contextlib.contextmanager
+def shared_front_ends():
+    """Within the block, fits that would fit the same front end (network class and keyword
+    arguments, training and validation inputs, seed and device) fit it once: the later ones
+    get a copy of the fitted network and the same features, exactly what they would have
+    computed. For a search's candidates that differ only in the head's training (T, epochs,
+    learning rate) on the same folds. Fits in other processes (``n_jobs``) do not share."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _digest(X):
+    if X is None:
+        return None
+    X = np.ascontiguousarray(X)
+    return (X.shape, X.dtype.str, hashlib.blake2b(X.view(np.uint8).ravel()).hexdigest())
+
+
 def fit_front_end(module, module_kwargs, X_train, X_valid, seed, device):
     """Build the network under ``seed`` (as skorch would build it), fit its front end on
     ``X_train`` and return ``(network, train features, validation features or None)``.
 
     ``module`` is a class (built with ``module_kwargs``) or an instance (copied); the features
-    are float32 numpy arrays on the CPU, computed on ``device``.
+    are float32 numpy arrays on the CPU, computed on ``device``. Inside
+    :func:`shared_front_ends`, a fit already made there is reused.
     """
+    shared, key = _SHARED.get(), None
+    if shared is not None and isinstance(module, type):
+        key = (
+            module,
+            repr(sorted(module_kwargs.items())),
+            _digest(X_train),
+            _digest(X_valid),
+            int(seed),
+            str(device),
+        )
+        if key in shared:
+            network, train, valid = shared[key]
+            return copy.deepcopy(network), train, valid
+    network, train, valid = _fit_front_end(module, module_kwargs, X_train, X_valid, seed, device)
+    if key is not None:
+        shared[key] = (copy.deepcopy(network), train, valid)
+    return network, train, valid
+
+
+def _fit_front_end(module, module_kwargs, X_train, X_valid, seed, device):
     with seeded(seed, device):
         network = (
             copy.deepcopy(module) if isinstance(module, nn.Module) else module(**module_kwargs)
@@ -124,6 +173,42 @@ class FeatureCache:
         y = np.concatenate([y_enc[self.blocks[key][0]] for key in offsets])
         heads = [m.head for m in modules]
         return torch.from_numpy(X), torch.from_numpy(y), moved, heads, networks
+
+
+#: A linear head trained full batch on ``n`` rows of ``p`` features trains in their ``n``-dim
+#: row space when ``n * ROW_SPACE_RATIO <= p`` (where the factorisation costs less than it saves).
+ROW_SPACE_RATIO = 16
+
+
+def linear_layer(head):
+    """The head's one ``nn.Linear`` when the head computes only it (skiwce's ``MLP`` without
+    hidden layers, a ``Sequential`` of it and ``Flatten``/``Identity``, or a bare ``Linear``);
+    else None."""
+    from .models import MLP  # noqa: PLC0415 - the models import nothing of this module
+
+    if isinstance(head, nn.Linear):
+        return head
+    seq = head.net if isinstance(head, MLP) else head
+    if isinstance(seq, nn.Sequential):
+        layers = [m for m in seq if not isinstance(m, (nn.Flatten, nn.Identity))]
+        if len(layers) == 1 and isinstance(layers[0], nn.Linear):
+            return layers[0]
+    return None
+
+
+def row_space(features):
+    """An orthonormal basis ``Q`` (p, n) of a space holding the rows of ``features`` (n, p)
+    and the rows' coordinates in it, ``features @ Q`` (n, n): float32 numpy arrays.
+
+    A linear layer ``x @ W.T + b`` whose weights ``W`` start at zero and move only along
+    gradients of a loss of those rows plus an L2 penalty on ``W`` keeps ``W = V @ Q.T``: it
+    trains exactly as the layer ``z @ V.T + b`` on the coordinates ``z``, with ``n`` inputs
+    instead of ``p``, for any optimizer whose steps turn with a rotation of the inputs
+    (gradient descent, L-BFGS; not Adam's per-coordinate scaling).
+    """
+    F = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+    Q, R = torch.linalg.qr(F.T)  # F.T = Q R, so F @ Q = R.T
+    return Q.contiguous().numpy(), R.T.contiguous().numpy()
 
 
 def with_head(network, head):
