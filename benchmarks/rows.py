@@ -449,7 +449,7 @@ VARIANTS = {
     DEFAULT: ("defaults", "`IWCEClassifier()`", _iwce()),
     "epochs 100 (previous default)": (
         1,
-        "`max_epochs=100`, the default before `max_epochs=\"auto\"` (the stored rows of "
+        '`max_epochs=100`, the default before `max_epochs="auto"` (the stored rows of '
         "`IWCEClassifier()` measured before it changed)",
         _iwce(max_epochs=100),
     ),
@@ -483,6 +483,17 @@ VARIANTS = {
         2,
         "`max_epochs=50, module_params={'hidden_layer_sizes': (16,)}`",
         _iwce(max_epochs=50, module_params={"hidden_layer_sizes": (16,)}),
+    ),
+    "L-BFGS, L2 1e-2, epochs 20": (
+        1,
+        "`optimizer='lbfgs', optimizer_params={'weight_decay': 1e-2}, max_epochs=20` (full "
+        "batch: 20 steps of up to 10 iterations)",
+        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 1e-2}, max_epochs=20),
+    ),
+    "L-BFGS, L2 1e-3, epochs 20": (
+        1,
+        "`optimizer='lbfgs', optimizer_params={'weight_decay': 1e-3}, max_epochs=20`",
+        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 1e-3}, max_epochs=20),
     ),
     "internal CV epochs": (
         "internal",

@@ -173,9 +173,9 @@ def format_compare_parser(subparsers):
     )
     parser.add_argument(
         "--optimizer",
-        default="adam",
-        choices=list(OPTIMIZER_NAMES),
-        help="optimizer (default: adam)",
+        default="auto",
+        choices=["auto", *OPTIMIZER_NAMES],
+        help="optimizer (default: auto: Adam, L-BFGS for MiniRocket's linear head)",
     )
     parser.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
     parser.add_argument("--batch-size", type=_positive_int, default=64, help="batch size")

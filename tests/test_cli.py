@@ -305,7 +305,7 @@ class TestMain:
                 "--reference 'iwce' is not among the methods",
             ),
             (["compare", "--dataset", "digits", "--module", "vgg"], "invalid choice: 'vgg'"),
-            (["compare", "--dataset", "digits", "--optimizer", "lbfgs"], "invalid choice"),
+            (["compare", "--dataset", "digits", "--optimizer", "newton"], "invalid choice"),
             (["compare"], "one of the arguments --dataset/--datasets --data is required"),
             ([], "the following arguments are required: COMMAND"),
             (["frobnicate"], "invalid choice: 'frobnicate'"),
