@@ -805,8 +805,10 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         X_train = _standardize_split(X_train, valid, self._input_stats())
         counts = class_counts(y_train, len(self.classes_), sample_weight=sw_train)
         net.train_split = None if valid is None else predefined_split(valid)
-        # (an attribute, as skorch keeps it: set_params would try to re-initialize)
-        net.iterator_train__drop_last = len(y_train) % self.batch_size == 1 and len(y_train) > 1
+        # (attributes, as skorch keeps them: set_params would try to re-initialize)
+        if isinstance(net.optimizer_, torch.optim.LBFGS):  # full batch: all of this call's rows
+            net.batch_size = max(len(y_train), 1)
+        net.iterator_train__drop_last = len(y_train) % net.batch_size == 1 and len(y_train) > 1
         try:
             with seeded(torch_seed, self.device), torch_threads(self.n_threads_):
                 net.partial_fit(self._net_input(X_train, sw_train), y_train, epochs=epochs)

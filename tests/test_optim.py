@@ -240,3 +240,12 @@ def test_the_row_space_head_is_the_full_head(series, monkeypatch, validation_fra
     before = head.net[-1].weight.detach().clone()
     reduced.set_params(warm_start=True, max_epochs=1).fit(X, y)
     assert not torch.equal(reduced.net_.module_.head.net[-1].weight, before)
+
+
+def test_continuations_stay_full_batch(rows):
+    X, y = rows
+    clf = _linear(max_epochs=2, warm_start=True).fit(X[:60], y[:60])
+    assert clf.net_.batch_size == 60
+    clf.fit(X, y)  # two more epochs on all 90 rows: one batch each
+    assert clf.net_.batch_size == 90
+    assert [len(row["batches"]) for row in clf.net_.history] == [1, 1, 1, 1]
