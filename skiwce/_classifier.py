@@ -1022,16 +1022,21 @@ _SPARSE_FORMATS = ("csr", "csc")
 def _front_end_features(module, module_kwargs, X_train, valid, seed, device):
     """The network with its front end fitted on ``X_train``, and the training inputs and
     validation Dataset replaced by their features."""
-    X_valid = None
-    if valid is not None:
-        X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
+    X_valid = None if valid is None else _inputs(valid)
     network, X_train, X_valid = fit_front_end(
         module, module_kwargs, X_train, X_valid, seed, device
     )
-    if valid is not None:
-        valid_X = {**valid.X, "X": X_valid} if isinstance(valid.X, dict) else X_valid
-        valid = Dataset(valid_X, valid.y)
-    return network, X_train, valid
+    return network, X_train, None if valid is None else _with_inputs(valid, X_valid)
+
+
+def _inputs(dataset):
+    """The inputs of a validation Dataset (whose X may be ``{"X": ..., "sample_weight": ...}``)."""
+    return dataset.X["X"] if isinstance(dataset.X, dict) else dataset.X
+
+
+def _with_inputs(dataset, X):
+    """``dataset`` with inputs ``X`` instead of its own (its sample weights kept)."""
+    return Dataset({**dataset.X, "X": X} if isinstance(dataset.X, dict) else X, dataset.y)
 
 
 def _linear_head_problem(network, X_train, valid):
@@ -1048,11 +1053,7 @@ def _linear_head_problem(network, X_train, valid):
         return network.head, X_train, valid, None
     basis, X_train = row_space(X_train)
     if valid is not None:
-        X_valid = valid.X["X"] if isinstance(valid.X, dict) else valid.X
-        X_valid = np.ascontiguousarray(X_valid @ basis)
-        valid = Dataset(
-            {**valid.X, "X": X_valid} if isinstance(valid.X, dict) else X_valid, valid.y
-        )
+        valid = _with_inputs(valid, np.ascontiguousarray(_inputs(valid) @ basis))
     # (made on the meta device: no draw from the caller's random generators)
     reduced = nn.Linear(
         basis.shape[1], layer.out_features, device="meta", dtype=layer.weight.dtype

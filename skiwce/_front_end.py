@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from ._torch_utils import seeded
+from .models import MLP
 
 
 def has_fixed_front_end(module):
@@ -184,8 +185,6 @@ def linear_layer(head):
     """The head's one ``nn.Linear`` when the head computes only it (skiwce's ``MLP`` without
     hidden layers, a ``Sequential`` of it and ``Flatten``/``Identity``, or a bare ``Linear``);
     else None."""
-    from .models import MLP  # noqa: PLC0415 - the models import nothing of this module
-
     if isinstance(head, nn.Linear):
         return head
     seq = head.net if isinstance(head, MLP) else head

@@ -267,6 +267,20 @@ def _common_params(args, **fixed):
     }
 
 
+def _compare_params(args):
+    """``compare``'s checked options and the estimator settings of its networks."""
+    if args.cv < 2:
+        raise _UsageError(f"--cv must be at least 2; got {args.cv}")
+    _check_run_options(args)
+    return _common_params(
+        args,
+        module=args.module,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        batch_size=args.batch_size,
+    )
+
+
 def _check_run_options(args):
     """Check, before any training, what would otherwise fail late: the device, the reference
     method and the output directory (created last, once everything else is known good)."""
@@ -432,17 +446,8 @@ def _run_compare(args, out):
     repeated = sorted({d for d in args.dataset if args.dataset.count(d) > 1})
     if repeated:
         raise _UsageError(f"--dataset names {', '.join(repeated)} more than once")
-    if args.cv < 2:
-        raise _UsageError(f"--cv must be at least 2; got {args.cv}")
-    _check_run_options(args)
+    common = _compare_params(args)
     _fetch_first(args.dataset)
-    common = _common_params(
-        args,
-        module=args.module,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        batch_size=args.batch_size,
-    )
     dataset = args.dataset[0] if len(args.dataset) == 1 else list(args.dataset)
     result = _run(args, dataset, common)
     if isinstance(dataset, list):
@@ -460,16 +465,7 @@ def _run_compare(args, out):
 def _run_compare_tables(args, out):
     """``compare --data PATH ... --target COLUMN``: the same comparison on the user's tables."""
     tables = _load_tables(args)
-    if args.cv < 2:
-        raise _UsageError(f"--cv must be at least 2; got {args.cv}")
-    _check_run_options(args)
-    common = _common_params(
-        args,
-        module=args.module,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        batch_size=args.batch_size,
-    )
+    common = _compare_params(args)
     for table in tables.values():
         print(table.DESCR, file=out)
     print(file=out)
