@@ -440,6 +440,7 @@ PEERS = {
 }
 
 DEFAULT = "IWCE defaults"
+EPOCHS_100 = "epochs 100 (previous default)"
 INF = float("inf")
 
 #: name -> (stage, description, factory(ctx)). Stage 1: one change from the defaults;
@@ -452,6 +453,13 @@ VARIANTS = {
         '`max_epochs=100`, the default before `max_epochs="auto"` (the stored rows of '
         "`IWCEClassifier()` measured before it changed)",
         _iwce(max_epochs=100),
+    ),
+    "Adam, epochs auto (previous default)": (
+        1,
+        '`optimizer="adam"`: the default before `optimizer="auto"` chose L-BFGS for the MLP on '
+        'few minority rows (Adam, `max_epochs="auto"` searching the epochs; the stored rows of '
+        "`IWCEClassifier()` measured before it changed)",
+        _iwce(optimizer="adam"),
     ),
     "epochs 10": (1, "`max_epochs=10`", _iwce(max_epochs=10)),
     "epochs 20": (1, "`max_epochs=20`", _iwce(max_epochs=20)),
@@ -494,6 +502,21 @@ VARIANTS = {
         1,
         "`optimizer='lbfgs', optimizer_params={'weight_decay': 1e-3}, max_epochs=20`",
         _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 1e-3}, max_epochs=20),
+    ),
+    "L-BFGS, L2 3e-2, epochs 20": (
+        1,
+        "`optimizer='lbfgs', optimizer_params={'weight_decay': 3e-2}, max_epochs=20`",
+        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 3e-2}, max_epochs=20),
+    ),
+    "L-BFGS, L2 1e-1, epochs 20": (
+        1,
+        "`optimizer='lbfgs', optimizer_params={'weight_decay': 1e-1}, max_epochs=20`",
+        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 1e-1}, max_epochs=20),
+    ),
+    "L-BFGS, L2 3e-1, epochs 20": (
+        1,
+        "`optimizer='lbfgs', optimizer_params={'weight_decay': 3e-1}, max_epochs=20`",
+        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 3e-1}, max_epochs=20),
     ),
     "internal CV epochs": (
         "internal",
@@ -692,7 +715,10 @@ def _meta(df):
 #: Candidate rules: name -> (description, function(meta row) -> variant name). Evaluated on
 #: the measured grid cells, so a rule costs no fit.
 RULES = {
-    "defaults (100 epochs)": ("today's default", lambda m: DEFAULT),
+    "epochs 100": (
+        '`max_epochs=100` everywhere (the default before "auto")',
+        lambda m: EPOCHS_100,
+    ),
     "epochs 20": ("`max_epochs=20` everywhere", lambda m: "epochs 20"),
     "epochs 20, width (16,)": (
         "`max_epochs=20` and a (16,) hidden layer everywhere",
@@ -704,14 +730,14 @@ RULES = {
     "steps 2000": ("about 2 000 steps everywhere", lambda m: "steps 2000"),
     "20 epochs if n_min < 50, else 100": (
         "`max_epochs=20` when the smallest training class has fewer than 50 rows, else 100",
-        lambda m: "epochs 20" if m["n_min"] < 50 else DEFAULT,
+        lambda m: "epochs 20" if m["n_min"] < 50 else EPOCHS_100,
     ),
     "n_min < 50: 20 epochs (50 below 5 steps/epoch), else 100": (
         "`max_epochs=20` when the smallest training class has fewer than 50 rows and an epoch "
         "has at least 5 batches of 64, 50 when it has fewer (tiny sets: at least ~100 steps), "
         "100 when the smallest class has 50 rows or more",
         lambda m: (
-            DEFAULT
+            EPOCHS_100
             if m["n_min"] >= 50
             else ("epochs 20" if math.ceil(m["n_train"] / 64) >= 5 else "epochs 50")
         ),
@@ -720,12 +746,14 @@ RULES = {
         "`max_epochs=20` when the smallest training class has fewer than 50 rows, 50 if the "
         "set also has 4 classes or more, 100 when the smallest class has 50 rows or more",
         lambda m: (
-            DEFAULT if m["n_min"] >= 50 else ("epochs 50" if m["n_classes"] >= 4 else "epochs 20")
+            EPOCHS_100
+            if m["n_min"] >= 50
+            else ("epochs 50" if m["n_classes"] >= 4 else "epochs 20")
         ),
     ),
     "50 epochs if n_min < 50, else 100": (
         "`max_epochs=50` when the smallest training class has fewer than 50 rows, else 100",
-        lambda m: "epochs 50" if m["n_min"] < 50 else DEFAULT,
+        lambda m: "epochs 50" if m["n_min"] < 50 else EPOCHS_100,
     ),
 }
 

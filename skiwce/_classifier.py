@@ -41,7 +41,7 @@ from ._net import BATCHINGS, PRECISIONS, IWCENet
 from ._torch_utils import resolve_n_threads, seeded, torch_threads
 from .callbacks import IncrementalClassWeights
 from .functional import SCHEDULES, WEIGHT_STRATEGIES, check_class_weight, class_counts
-from .models import MODULES
+from .models import MLP, MODULES
 
 __all__ = ["IWCEClassifier"]
 
@@ -57,6 +57,9 @@ AUTO_FULL_BATCH_EPOCHS = 10
 AUTO_WIDTHS = ()
 #: ``max_epochs="auto"``: searched epoch counts are raised to at least this many steps.
 AUTO_MIN_STEPS = 100
+#: ``max_epochs="auto"`` and ``optimizer="auto"`` on rows with fewer than ``AUTO_SEARCH_BELOW``
+#: rows in the rarest class: the MLP trains with L-BFGS, these L2 penalties searched.
+AUTO_WEIGHT_DECAYS = (0.01, 0.03, 0.1, 0.3)
 
 # Nested parameters set as ``<prefix>__<name>`` land in these dict parameters.
 _ROUTED = {
@@ -64,6 +67,13 @@ _ROUTED = {
     "criterion": "criterion_params",
     "optimizer": "optimizer_params",
 }
+
+
+def _is_mlp(module):
+    """Whether ``module`` (the parameter) names or is the MLP, as ``"auto"`` is on rows."""
+    if isinstance(module, str):
+        return module in ("auto", "mlp")
+    return isinstance(module, MLP) or (isinstance(module, type) and issubclass(module, MLP))
 
 
 class _RoutedParamsMixin:
@@ -723,9 +733,10 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         return self._after_training(counts)
 
     def _budget(self, X, y, classes, sample_weight, epochs, seed):
-        """The parameters of this fit with ``max_epochs="auto"`` resolved: ``(params, budget,
-        search)``, ``budget`` the chosen values (None if ``max_epochs`` is an int) and
-        ``search`` the inner search's ``cv_results_`` (None if none ran)."""
+        """The parameters of this fit with ``max_epochs="auto"`` (and, on few minority rows,
+        ``optimizer="auto"``) resolved: ``(params, budget, search)``, ``budget`` the chosen
+        values (None if ``max_epochs`` is an int) and ``search`` the inner search's
+        ``cv_results_`` (None if none ran)."""
         params = self.get_params(deep=False)
         if self.max_epochs != "auto":
             return params, None, None
@@ -745,8 +756,19 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
 
         from ._classifier_cv import IWCEClassifierCV  # noqa: PLC0415 - it builds on this class
 
-        steps = -(-int(len(y) * 2 / 3) // self.batch_size)  # per epoch, on an inner fold
-        grid = {"max_epochs": sorted({max(e, -(-AUTO_MIN_STEPS // steps)) for e in AUTO_EPOCHS})}
+        optimizer_params = dict(self.optimizer_params or {})
+        fixed = {}
+        if self.optimizer == "auto" and _is_mlp(self.module):
+            # few minority rows: the MLP solved by L-BFGS, its L2 penalty searched (unless set)
+            params["optimizer"] = fixed["optimizer"] = "lbfgs"
+            params["max_epochs"] = fixed["max_epochs"] = AUTO_FULL_BATCH_EPOCHS
+            if "weight_decay" in optimizer_params:
+                return params, fixed, None
+            grid = {"optimizer__weight_decay": list(AUTO_WEIGHT_DECAYS)}
+        else:
+            steps = -(-int(len(y) * 2 / 3) // self.batch_size)  # per epoch, on an inner fold
+            epochs_grid = {max(e, -(-AUTO_MIN_STEPS // steps)) for e in AUTO_EPOCHS}
+            grid = {"max_epochs": sorted(epochs_grid)}
         module_params = dict(self.module_params or {})
         if (
             AUTO_WIDTHS
@@ -769,12 +791,17 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             cv=StratifiedKFold(min(3, rarest), shuffle=True, random_state=seed),
             scoring=scoring,
             refit=False,
-            max_epochs=AUTO_DEFAULT_EPOCHS,
+            max_epochs=params["max_epochs"],
             **inner,
         )
         search.fit(X, classes[y], sample_weight=sample_weight)
-        budget = {k: v for k, v in search.best_params_.items() if k != "T"}
+        budget = {**fixed, **{k: v for k, v in search.best_params_.items() if k != "T"}}
         params["max_epochs"] = budget["max_epochs"]
+        if "optimizer__weight_decay" in budget:
+            params["optimizer_params"] = {
+                **optimizer_params,
+                "weight_decay": budget["optimizer__weight_decay"],
+            }
         if "module__hidden_layer_sizes" in budget:
             width = budget["module__hidden_layer_sizes"]
             params["module_params"] = {**module_params, "hidden_layer_sizes": width}

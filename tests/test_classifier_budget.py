@@ -6,8 +6,16 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skiwce import IWCEClassifier
-from skiwce._classifier import AUTO_DEFAULT_EPOCHS, AUTO_EPOCHS, AUTO_MIN_STEPS
+from skiwce._classifier import (
+    AUTO_DEFAULT_EPOCHS,
+    AUTO_EPOCHS,
+    AUTO_FULL_BATCH_EPOCHS,
+    AUTO_MIN_STEPS,
+    AUTO_WEIGHT_DECAYS,
+)
 from skiwce._fit_spec import fit_seeds
+from skiwce._optim import LBFGS
+from skiwce.models import MLP
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +31,48 @@ def _kw(**extra):
     return {"random_state": 0, "n_threads": 1, "batch_size": 32, **extra}
 
 
-def test_auto_picks_what_a_search_over_the_same_values_picks(rare):
+def test_auto_picks_the_l2_penalty_a_search_over_the_same_values_picks(rare):
+    # few minority rows, the MLP and optimizer="auto": L-BFGS, its weight_decay searched
     X, y = rare
     clf = IWCEClassifier(**_kw()).fit(X, y)
+    search = clf.budget_search_
+    assert list(search["param_optimizer__weight_decay"]) == list(AUTO_WEIGHT_DECAYS)
+    assert "param_max_epochs" not in search
+    cv = StratifiedKFold(3, shuffle=True, random_state=fit_seeds(0)[2])
+    reference = GridSearchCV(
+        IWCEClassifier(**_kw(optimizer="lbfgs", max_epochs=AUTO_FULL_BATCH_EPOCHS)),
+        {"T": [20.0], "optimizer__weight_decay": list(AUTO_WEIGHT_DECAYS)},
+        cv=cv,
+        scoring="balanced_accuracy",
+    ).fit(X, y)
+    assert set(search) == set(reference.cv_results_)
+    for key in ("params", "param_optimizer__weight_decay", "rank_test_score", "mean_test_score"):
+        assert type(search[key]) is type(reference.cv_results_[key]), key
+    assert search["params"] == reference.cv_results_["params"]
+    # one by one, as GridSearchCV: the same fits (float tolerance across CPUs)
+    np.testing.assert_allclose(
+        search["mean_test_score"], reference.cv_results_["mean_test_score"], atol=1e-6
+    )
+    best = int(np.argmin(search["rank_test_score"]))
+    assert best == reference.best_index_
+    chosen = search["params"][best]["optimizer__weight_decay"]
+    assert clf.budget_ == {
+        "optimizer": "lbfgs",
+        "max_epochs": AUTO_FULL_BATCH_EPOCHS,
+        "optimizer__weight_decay": chosen,
+    }
+    # what was chosen is what the final network trains with; the user's parameters stay
+    assert isinstance(clf.net_.optimizer_, LBFGS)
+    assert clf.net_.optimizer_.param_groups[0]["weight_decay"] == chosen
+    assert clf.max_epochs_ == clf.n_iter_ == AUTO_FULL_BATCH_EPOCHS
+    assert clf.net_.batch_size == len(y)  # full batch
+    assert clf.optimizer == "auto" and clf.optimizer_params is None
+
+
+def test_auto_epochs_a_search_over_the_same_values_picks(rare):
+    # Adam (set, or another network than the MLP): the epochs are searched
+    X, y = rare
+    clf = IWCEClassifier(**_kw(optimizer="adam")).fit(X, y)
     search = clf.budget_search_
     grid = {"max_epochs": list(search["param_max_epochs"])}
     assert sorted(set(grid["max_epochs"])) == sorted(
@@ -34,7 +81,7 @@ def test_auto_picks_what_a_search_over_the_same_values_picks(rare):
     assert "param_module__hidden_layer_sizes" not in search  # AUTO_WIDTHS is empty
     cv = StratifiedKFold(3, shuffle=True, random_state=fit_seeds(0)[2])
     reference = GridSearchCV(
-        IWCEClassifier(**_kw(max_epochs=100)),
+        IWCEClassifier(**_kw(optimizer="adam", max_epochs=100)),
         {"T": [20.0], **{k: sorted(set(v)) for k, v in grid.items()}},
         cv=cv,
         scoring="balanced_accuracy",
@@ -63,9 +110,28 @@ def test_auto_without_a_search(rare):
     assert clf.max_epochs_ == AUTO_DEFAULT_EPOCHS == clf.n_iter_
     fixed = IWCEClassifier(**_kw(max_epochs=3)).fit(X, y)
     assert fixed.budget_ is None and fixed.budget_search_ is None and fixed.max_epochs_ == 3
+    assert clf.net_.optimizer_.__class__.__name__ == "Adam"  # many minority rows: Adam
     partial = IWCEClassifier(**_kw()).partial_fit(X, y, classes=[0, 1])
     assert partial.budget_search_ is None and partial.max_epochs_ == AUTO_DEFAULT_EPOCHS
     assert partial.n_iter_ == 1
+    assert partial.net_.optimizer_.__class__.__name__ == "Adam"
+    # the user's L2 penalty: L-BFGS with it, nothing searched
+    set_l2 = IWCEClassifier(**_kw(optimizer_params={"weight_decay": 0.05})).fit(X, y)
+    assert set_l2.budget_search_ is None
+    assert set_l2.budget_ == {"optimizer": "lbfgs", "max_epochs": AUTO_FULL_BATCH_EPOCHS}
+    assert set_l2.net_.optimizer_.param_groups[0]["weight_decay"] == 0.05
+
+
+@pytest.mark.parametrize(
+    ("module", "lbfgs"),
+    [("mlp", True), (MLP, True), (type("MyMLP", (MLP,), {}), True), ("cnn1d", False)],
+)
+def test_auto_solves_only_the_mlp(rare, module, lbfgs):
+    X, y = rare
+    clf = IWCEClassifier(**_kw(module=module, max_epochs="auto")).fit(X, y)
+    assert isinstance(clf.net_.optimizer_, LBFGS) is lbfgs
+    assert ("param_optimizer__weight_decay" in clf.budget_search_) is lbfgs
+    assert ("param_max_epochs" in clf.budget_search_) is not lbfgs
 
 
 def test_auto_searches_rows_only_and_widths_only_when_asked(rare, monkeypatch):
@@ -95,7 +161,7 @@ def test_auto_gives_tiny_data_enough_steps():
     X = rng.normal(size=(35, 4))
     y = np.r_[np.zeros(29, int), np.ones(6, int)]
     X[y == 1] += 1.5
-    clf = IWCEClassifier(**_kw(batch_size=64)).fit(X, y)
+    clf = IWCEClassifier(**_kw(batch_size=64, optimizer="adam")).fit(X, y)
     # one batch per epoch on an inner fold: every candidate trains >= AUTO_MIN_STEPS steps
     assert min(clf.budget_search_["param_max_epochs"]) >= AUTO_MIN_STEPS
     assert clf.max_epochs_ >= AUTO_MIN_STEPS
