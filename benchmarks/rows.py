@@ -578,7 +578,7 @@ def _fit_score(model, Xtr, ytr, Xte, yte):
     epochs = steps = ""
     if isinstance(est, IWCEClassifier):
         epochs = int(getattr(est, "n_iter_", est.max_epochs))
-        steps = epochs * math.ceil(len(ytr) / est.batch_size)
+        steps = epochs * math.ceil(len(ytr) / est.net_.batch_size)  # full batch: 1 per epoch
     return 100 * balanced_accuracy_score(yte, pred), fit_s, epochs, steps, len(caught)
 
 

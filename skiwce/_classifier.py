@@ -57,6 +57,10 @@ AUTO_FULL_BATCH_EPOCHS = 10
 AUTO_WIDTHS = ()
 #: ``max_epochs="auto"``: searched epoch counts are raised to at least this many steps.
 AUTO_MIN_STEPS = 100
+#: ``max_epochs="auto"`` on rows without a search: at most this many optimizer steps (100
+#: epochs of ``batch_size`` 64 up to 2 560 rows), but at least ``AUTO_MIN_CAPPED_EPOCHS`` epochs.
+AUTO_MAX_STEPS = 4000
+AUTO_MIN_CAPPED_EPOCHS = 20
 #: ``max_epochs="auto"`` and ``optimizer="auto"`` on rows with fewer than ``AUTO_SEARCH_BELOW``
 #: rows in the rarest class: the MLP trains with L-BFGS, these L2 penalties searched.
 AUTO_WEIGHT_DECAYS = (0.01, 0.03, 0.1, 0.3)
@@ -281,16 +285,24 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         search: :class:`IWCEClassifierCV` with this estimator's settings and T, 3-fold stratified
         cross-validation on its training rows (fewer folds if the rarest class has fewer than 3
         rows), scored by balanced accuracy (by accuracy weighted by the costs for a dict or array
-        ``class_weight``), over ``max_epochs`` in ``AUTO_EPOCHS`` (10, 20, 50 and 100, each raised
-        to at least ``AUTO_MIN_STEPS``, 100 optimizer steps, so a tiny data set still trains). The
-        3 x 4 candidates train as one stack of ragged runs, then the chosen budget trains on all
-        the rows. With a full-batch optimizer (L-BFGS, as ``optimizer="auto"`` picks for series'
-        default network) ``"auto"`` is 10 epochs; elsewhere (series on other networks, images,
-        larger tables) 100 epochs. What was chosen is in ``max_epochs_`` and ``budget_``, the inner
-        search in ``budget_search_``. What it gains against the peers, and what it costs, is in
-        ``benchmarks/results/rows_cpu.md``; a ``GridSearchCV`` over this estimator pays it in every
-        fit: give an int to turn it off. :meth:`partial_fit` and ``warm_start`` continuations use
-        the epochs of the first fit (100 for ``"auto"`` with ``partial_fit``).
+        ``class_weight``), then the chosen candidate trains on all the rows. For the MLP with
+        ``optimizer="auto"`` (the default on rows) the candidates are the MLP solved by L-BFGS
+        (10 epochs, full batch) with an L2 penalty ``weight_decay`` in ``AUTO_WEIGHT_DECAYS``
+        (0.01, 0.03, 0.1, 0.3; a ``weight_decay`` in ``optimizer_params`` is used as it is,
+        without a search; other ``optimizer_params`` keep Adam): 12 fits one after the other,
+        each a fraction of a second on a few hundred rows. Otherwise (Adam, another network)
+        they are ``max_epochs`` in ``AUTO_EPOCHS`` (10, 20, 50 and 100, each raised to at least
+        ``AUTO_MIN_STEPS``, 100 optimizer steps, so a tiny data set still trains), trained as
+        one stack of ragged runs. Other rows (a rarest class of 100 rows or more) train 100
+        epochs of Adam, fewer on a large table: at most ``AUTO_MAX_STEPS`` (4 000) optimizer
+        steps and at least 20 epochs (5 000 rows in batches of 64: 51 epochs). Series and
+        images train 100 epochs (10 with a full-batch optimizer, as series' default head).
+        What was chosen is in ``max_epochs_`` and ``budget_``, the inner search in
+        ``budget_search_``. What it gains against the peers, and what it costs, is in
+        ``benchmarks/results/rows_cpu.md``; a ``GridSearchCV`` over this estimator pays it in
+        every fit: give an int to turn it off. :meth:`partial_fit` and ``warm_start``
+        continuations use the epochs of the first fit (100 epochs of Adam for ``"auto"`` with
+        ``partial_fit``).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
@@ -314,8 +326,11 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         rows are far fewer than the features it trains in their coordinates: the same model,
         faster). On ``benchmarks/series.py``'s 15 sets that head scored 81.71 on average
         against 80.73 for 100 epochs of Adam (MiniRocket: 79.34), fitting in 1.7 times
-        MiniRocket's median time against 4.1 (``benchmarks/results/series_cpu.md``); on rows
-        the same optimizer for the MLP did worse, so rows keep Adam.
+        MiniRocket's median time against 4.1 (``benchmarks/results/series_cpu.md``). On rows,
+        ``"auto"`` is L-BFGS for the MLP where ``max_epochs="auto"`` searches its L2 penalty
+        (fewer than 100 rows in the rarest class, see ``max_epochs``), Adam elsewhere: a fixed
+        penalty does not suit every table (one that suits 300 rows underfits 2 000), and 100
+        epochs of Adam did better than L-BFGS on larger tables (``rows_cpu.md``).
     optimizer_params : dict or None, default=None
         Keyword arguments of the optimizer (e.g. ``{"momentum": 0.9}``), also settable as
         ``optimizer__<name>``.
@@ -412,8 +427,10 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     max_epochs_ : int
         The epochs of the schedule: ``max_epochs``, or what ``"auto"`` chose.
     budget_ : dict or None
-        With ``max_epochs="auto"``, what was chosen: ``{"max_epochs": ...}`` and, where the
-        width was searched, ``"module__hidden_layer_sizes"``; None for an int ``max_epochs``.
+        With ``max_epochs="auto"``, what was chosen: ``{"max_epochs": ...}``; with
+        ``optimizer="auto"`` choosing L-BFGS for the MLP, also ``"optimizer": "lbfgs"`` and
+        ``"optimizer__weight_decay"`` (the searched penalty); where the width was searched,
+        ``"module__hidden_layer_sizes"``. None for an int ``max_epochs``.
     budget_search_ : dict or None
         The inner search's ``cv_results_`` (GridSearchCV's layout), or None where none ran.
     n_iter_ : int
@@ -747,18 +764,28 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             return params, {"max_epochs": AUTO_FULL_BATCH_EPOCHS}, None
         counts = np.bincount(y, minlength=len(classes))
         rarest = int(counts.min())
-        if epochs is not None or X.ndim != 2 or rarest >= AUTO_SEARCH_BELOW or rarest < 2:
+        if epochs is not None or X.ndim != 2:
             # partial_fit (one epoch at a time), series and images (measured with their own
-            # defaults), data where the budget matters little, or a class too rare to
-            # cross-validate: the fixed budget
+            # defaults): the fixed budget
             return params, {"max_epochs": AUTO_DEFAULT_EPOCHS}, None
+        if rarest >= AUTO_SEARCH_BELOW or rarest < 2:
+            # rows where the budget matters little, or a class too rare to cross-validate: the
+            # fixed budget, at most AUTO_MAX_STEPS optimizer steps on a large table
+            steps = -(-len(y) // self.batch_size)  # per epoch
+            capped = max(AUTO_MIN_CAPPED_EPOCHS, -(-AUTO_MAX_STEPS // steps))
+            params["max_epochs"] = min(AUTO_DEFAULT_EPOCHS, capped)
+            return params, {"max_epochs": params["max_epochs"]}, None
         from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
 
         from ._classifier_cv import IWCEClassifierCV  # noqa: PLC0415 - it builds on this class
 
         optimizer_params = dict(self.optimizer_params or {})
         fixed = {}
-        if self.optimizer == "auto" and _is_mlp(self.module):
+        if (
+            self.optimizer == "auto"
+            and _is_mlp(self.module)
+            and set(optimizer_params) <= {"weight_decay"}  # other settings are for Adam
+        ):
             # few minority rows: the MLP solved by L-BFGS, its L2 penalty searched (unless set)
             params["optimizer"] = fixed["optimizer"] = "lbfgs"
             params["max_epochs"] = fixed["max_epochs"] = AUTO_FULL_BATCH_EPOCHS

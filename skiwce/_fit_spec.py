@@ -222,7 +222,9 @@ def resolve_optimizer(optimizer, optimizer_params, device, fixed_front_end=False
 
     ``"auto"`` is Adam, except for a network with a fixed front end (``fixed_front_end``: only
     its head trains, on fixed features), which trains full batch with L-BFGS and an L2 penalty
-    of ``AUTO_HEAD_WEIGHT_DECAY`` unless ``optimizer_params`` sets ``weight_decay``.
+    of ``AUTO_HEAD_WEIGHT_DECAY`` unless ``optimizer_params`` sets ``weight_decay``. (On rows
+    with few minority rows, ``IWCEClassifier``'s ``max_epochs="auto"`` resolves ``"auto"`` to
+    L-BFGS for the MLP before this is called: ``IWCEClassifier._budget``.)
 
     PyTorch's fused implementation (one kernel for all parameters) is used where the optimizer
     offers it and the user chose neither ``fused`` nor ``foreach``: the same update rule with

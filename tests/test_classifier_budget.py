@@ -120,6 +120,31 @@ def test_auto_without_a_search(rare):
     assert set_l2.budget_search_ is None
     assert set_l2.budget_ == {"optimizer": "lbfgs", "max_epochs": AUTO_FULL_BATCH_EPOCHS}
     assert set_l2.net_.optimizer_.param_groups[0]["weight_decay"] == 0.05
+    # settings for Adam keep Adam (and its epoch search)
+    adam = IWCEClassifier(**_kw(optimizer_params={"eps": 1e-7})).fit(X, y)
+    assert adam.net_.optimizer_.__class__.__name__ == "Adam"
+    assert adam.net_.optimizer_.param_groups[0]["eps"] == 1e-7
+    assert "param_max_epochs" in adam.budget_search_
+
+
+def test_auto_caps_the_steps_of_a_large_table(monkeypatch):
+    import skiwce._classifier as classifier
+
+    X, y = make_classification(n_samples=220, n_features=6, random_state=0)  # no search
+    monkeypatch.setattr(classifier, "AUTO_MAX_STEPS", 70)
+    monkeypatch.setattr(classifier, "AUTO_MIN_CAPPED_EPOCHS", 3)
+    clf = IWCEClassifier(**_kw()).fit(X, y)  # 7 batches of 32 per epoch: 70 steps
+    assert clf.budget_ == {"max_epochs": 10} and clf.budget_search_ is None
+    assert clf.max_epochs_ == clf.n_iter_ == clf.net_.max_epochs == 10
+    monkeypatch.setattr(classifier, "AUTO_MIN_CAPPED_EPOCHS", 12)  # the floor wins
+    assert IWCEClassifier(**_kw()).fit(X, y).max_epochs_ == 12
+    monkeypatch.setattr(classifier, "AUTO_MAX_STEPS", 10**6)  # never above 100 epochs
+    assert IWCEClassifier(**_kw(max_epochs="auto")).fit(X, y).budget_["max_epochs"] == 100
+    # an int turns it off; series keep 100 epochs whatever their size
+    assert IWCEClassifier(**_kw(max_epochs=7)).fit(X, y).max_epochs_ == 7
+    monkeypatch.setattr(classifier, "AUTO_MAX_STEPS", 70)
+    series = IWCEClassifier(**_kw(module="mlp")).fit(X[:, None, :], y)
+    assert series.max_epochs_ == 100
 
 
 @pytest.mark.parametrize(
