@@ -191,6 +191,10 @@ def test_auto_gives_tiny_data_enough_steps():
     assert min(clf.budget_search_["param_max_epochs"]) >= AUTO_MIN_STEPS
     assert clf.max_epochs_ >= AUTO_MIN_STEPS
     assert len(np.unique(clf.predict(X))) == 2
+    # the default (L-BFGS, full batch) has no steps to lack
+    default = IWCEClassifier(**_kw(batch_size=64)).fit(X, y)
+    assert isinstance(default.net_.optimizer_, LBFGS)
+    assert len(np.unique(default.predict(X))) == 2
 
 
 def test_warm_start_continues_with_the_chosen_epochs(rare):
