@@ -402,6 +402,16 @@ def _iwce(**params):
     return make
 
 
+def _lbfgs(l2, note=""):
+    """The variant of full-batch L-BFGS with an L2 penalty ``l2`` (as written, e.g. "1e-2"),
+    20 epochs."""
+    return (
+        1,
+        f"`optimizer='lbfgs', optimizer_params={{'weight_decay': {l2}}}, max_epochs=20`{note}",
+        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": float(l2)}, max_epochs=20),
+    )
+
+
 def _internal_cv(epochs, **params):
     def make(ctx):
         inner = StratifiedKFold(3, shuffle=True, random_state=ctx["seed"])
@@ -492,32 +502,16 @@ VARIANTS = {
         "`max_epochs=50, module_params={'hidden_layer_sizes': (16,)}`",
         _iwce(max_epochs=50, module_params={"hidden_layer_sizes": (16,)}),
     ),
-    "L-BFGS, L2 1e-2, epochs 20": (
-        1,
-        "`optimizer='lbfgs', optimizer_params={'weight_decay': 1e-2}, max_epochs=20` (full "
-        "batch: 20 steps of up to 10 iterations)",
-        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 1e-2}, max_epochs=20),
-    ),
-    "L-BFGS, L2 1e-3, epochs 20": (
-        1,
-        "`optimizer='lbfgs', optimizer_params={'weight_decay': 1e-3}, max_epochs=20`",
-        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 1e-3}, max_epochs=20),
-    ),
-    "L-BFGS, L2 3e-2, epochs 20": (
-        1,
-        "`optimizer='lbfgs', optimizer_params={'weight_decay': 3e-2}, max_epochs=20`",
-        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 3e-2}, max_epochs=20),
-    ),
-    "L-BFGS, L2 1e-1, epochs 20": (
-        1,
-        "`optimizer='lbfgs', optimizer_params={'weight_decay': 1e-1}, max_epochs=20`",
-        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 1e-1}, max_epochs=20),
-    ),
-    "L-BFGS, L2 3e-1, epochs 20": (
-        1,
-        "`optimizer='lbfgs', optimizer_params={'weight_decay': 3e-1}, max_epochs=20`",
-        _iwce(optimizer="lbfgs", optimizer_params={"weight_decay": 3e-1}, max_epochs=20),
-    ),
+    **{
+        f"L-BFGS, L2 {l2}, epochs 20": _lbfgs(l2, note)
+        for l2, note in (
+            ("1e-2", " (full batch: 20 steps of up to 10 iterations)"),
+            ("1e-3", ""),
+            ("3e-2", ""),
+            ("1e-1", ""),
+            ("3e-1", ""),
+        )
+    },
     "internal CV epochs": (
         "internal",
         "`GridSearchCV(IWCEClassifier(), {'max_epochs': [10, 20, 50, 100]}, cv=3, "
