@@ -31,6 +31,23 @@ def _kw(**extra):
     return {"random_state": 0, "n_threads": 1, "batch_size": 32, **extra}
 
 
+def _same_as_grid_search(search, estimator, grid, X, y, atol):
+    """Check the inner search's ``cv_results_`` against GridSearchCV's over ``grid`` (and the
+    default T) on the inner search's folds: keys, types, candidates, scores within ``atol``.
+    Returns the fitted GridSearchCV."""
+    cv = StratifiedKFold(3, shuffle=True, random_state=fit_seeds(0)[2])
+    reference = GridSearchCV(
+        estimator, {"T": [20.0], **grid}, cv=cv, scoring="balanced_accuracy"
+    ).fit(X, y)
+    results = reference.cv_results_
+    assert set(search) == set(results)
+    for key in ("params", *(f"param_{k}" for k in grid), "rank_test_score", "mean_test_score"):
+        assert type(search[key]) is type(results[key]), key
+    assert search["params"] == results["params"]
+    np.testing.assert_allclose(search["mean_test_score"], results["mean_test_score"], atol=atol)
+    return reference
+
+
 def test_auto_picks_the_l2_penalty_a_search_over_the_same_values_picks(rare):
     # few minority rows, the MLP and optimizer="auto": L-BFGS, its weight_decay searched
     X, y = rare
@@ -38,20 +55,14 @@ def test_auto_picks_the_l2_penalty_a_search_over_the_same_values_picks(rare):
     search = clf.budget_search_
     assert list(search["param_optimizer__weight_decay"]) == list(AUTO_WEIGHT_DECAYS)
     assert "param_max_epochs" not in search
-    cv = StratifiedKFold(3, shuffle=True, random_state=fit_seeds(0)[2])
-    reference = GridSearchCV(
-        IWCEClassifier(**_kw(optimizer="lbfgs", max_epochs=AUTO_FULL_BATCH_EPOCHS)),
-        {"T": [20.0], "optimizer__weight_decay": list(AUTO_WEIGHT_DECAYS)},
-        cv=cv,
-        scoring="balanced_accuracy",
-    ).fit(X, y)
-    assert set(search) == set(reference.cv_results_)
-    for key in ("params", "param_optimizer__weight_decay", "rank_test_score", "mean_test_score"):
-        assert type(search[key]) is type(reference.cv_results_[key]), key
-    assert search["params"] == reference.cv_results_["params"]
     # one by one, as GridSearchCV: the same fits (float tolerance across CPUs)
-    np.testing.assert_allclose(
-        search["mean_test_score"], reference.cv_results_["mean_test_score"], atol=1e-6
+    reference = _same_as_grid_search(
+        search,
+        IWCEClassifier(**_kw(optimizer="lbfgs", max_epochs=AUTO_FULL_BATCH_EPOCHS)),
+        {"optimizer__weight_decay": list(AUTO_WEIGHT_DECAYS)},
+        X,
+        y,
+        atol=1e-6,
     )
     best = int(np.argmin(search["rank_test_score"]))
     assert best == reference.best_index_
@@ -79,20 +90,14 @@ def test_auto_epochs_a_search_over_the_same_values_picks(rare):
         {max(e, -(-AUTO_MIN_STEPS // 5)) for e in AUTO_EPOCHS}  # 160 rows: 5 batches of 32
     )
     assert "param_module__hidden_layer_sizes" not in search  # AUTO_WIDTHS is empty
-    cv = StratifiedKFold(3, shuffle=True, random_state=fit_seeds(0)[2])
-    reference = GridSearchCV(
-        IWCEClassifier(**_kw(optimizer="adam", max_epochs=100)),
-        {"T": [20.0], **{k: sorted(set(v)) for k, v in grid.items()}},
-        cv=cv,
-        scoring="balanced_accuracy",
-    ).fit(X, y)
-    assert set(search) == set(reference.cv_results_)
-    for key in ("params", "param_max_epochs", "rank_test_score", "mean_test_score"):
-        assert type(search[key]) is type(reference.cv_results_[key]), key
-    assert search["params"] == reference.cv_results_["params"]
     # the same networks up to float32 rounding (stacked against one by one)
-    np.testing.assert_allclose(
-        search["mean_test_score"], reference.cv_results_["mean_test_score"], atol=0.02
+    _same_as_grid_search(
+        search,
+        IWCEClassifier(**_kw(optimizer="adam", max_epochs=100)),
+        {k: sorted(set(v)) for k, v in grid.items()},
+        X,
+        y,
+        atol=0.02,
     )
     best = int(np.argmin(search["rank_test_score"]))
     assert clf.budget_ == {k: v for k, v in search["params"][best].items() if k != "T"}
