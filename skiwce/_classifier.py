@@ -20,6 +20,7 @@ from skorch.helper import predefined_split
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._auto_rows import AUTO_WEIGHT_DECAYS, fit_ensemble  # noqa: F401 - re-exported
 from ._fit_spec import (
     CRITERIA,
     OPTIMIZERS,
@@ -61,9 +62,9 @@ AUTO_MIN_STEPS = 100
 #: epochs of ``batch_size`` 64 up to 2 560 rows), but at least ``AUTO_MIN_CAPPED_EPOCHS`` epochs.
 AUTO_MAX_STEPS = 4000
 AUTO_MIN_CAPPED_EPOCHS = 20
-#: ``max_epochs="auto"`` and ``optimizer="auto"`` on rows with fewer than ``AUTO_SEARCH_BELOW``
-#: rows in the rarest class: the MLP trains with L-BFGS, these L2 penalties searched.
-AUTO_WEIGHT_DECAYS = (0.01, 0.03, 0.1, 0.3)
+# ``max_epochs="auto"`` and ``optimizer="auto"`` on rows with fewer than ``AUTO_SEARCH_BELOW``
+# rows in the rarest class: an ensemble of MLPs trained by L-BFGS, chosen out of fold (the
+# candidates' penalties and encodings are in skiwce/_auto_rows.py).
 
 # Nested parameters set as ``<prefix>__<name>`` land in these dict parameters.
 _ROUTED = {
@@ -696,6 +697,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         )
         torch_seed, shuffle_seed, split_seed = fit_seeds(self.random_state)
         params, budget, search = self._budget(X, y, classes, sample_weight, epochs, split_seed)
+        if budget is not None and "ensemble" in budget:
+            return self._train_ensemble(X, y, classes, sample_weight, params, budget, split_seed)
         spec = fit_spec(params, X.shape[1:], classes)
         n_classes = spec.n_classes
         n_threads = self._n_threads(spec)
@@ -747,7 +750,61 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         self.max_epochs_ = params["max_epochs"]
         self.budget_ = budget
         self.budget_search_ = search
+        self.ensemble_ = None
         self.net_ = net
+        return self._after_training(counts)
+
+    def _train_ensemble(self, X, y, classes, sample_weight, params, budget, seed):
+        """``max_epochs="auto"`` on rows with few minority rows: the ensemble of MLPs chosen
+        out of fold (skiwce/_auto_rows.py), its members refitted on all the rows."""
+        n_classes = len(classes)
+        counts = class_counts(y, n_classes, sample_weight=sample_weight)
+        costs = check_class_weight(self.class_weight, classes)
+        # the log-loss the selection minimises weighs the classes as the loss does
+        if isinstance(costs, np.ndarray):
+            per_class = costs
+        elif costs is None:
+            per_class = np.ones(n_classes)
+        else:  # balanced
+            per_class = 1.0 / np.maximum(np.bincount(y, minlength=n_classes), 1)
+        row_weights = per_class[y] * (1.0 if sample_weight is None else sample_weight)
+        optimizer_params = dict(self.optimizer_params or {})
+        member_params = {
+            **params,
+            "logit_adjustment": 0.0,  # applied once, to the ensemble's probabilities
+            "warm_start": False,
+            "verbose": 0,
+            "random_state": seed,
+        }
+
+        def make(weight_decay):
+            return type(self)(
+                **{
+                    **member_params,
+                    "optimizer_params": {**optimizer_params, "weight_decay": weight_decay},
+                }
+            )
+
+        members, weights, search = fit_ensemble(make, X, y, sample_weight, row_weights, seed)
+        budget["ensemble"] = [
+            {
+                "encoding": m.encoding,
+                "weight_decay": m.estimator.optimizer_params["weight_decay"],
+                "weight": float(w),
+            }
+            for m, w in zip(members, weights, strict=True)
+        ]
+        heaviest = members[0].estimator
+        self.classes_ = classes
+        self.input_shape_ = tuple(X.shape[1:])
+        stats = input_stats(X) if self.standardize else None  # of the rows; members have their own
+        self.input_mean_, self.input_scale_ = (None, None) if stats is None else stats
+        self.n_threads_ = heaviest.n_threads_
+        self.max_epochs_ = params["max_epochs"]
+        self.budget_ = budget
+        self.budget_search_ = search
+        self.ensemble_ = list(zip(weights.tolist(), members, strict=True))
+        self.net_ = heaviest.net_
         return self._after_training(counts)
 
     def _budget(self, X, y, classes, sample_weight, epochs, seed):
@@ -792,7 +849,7 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             params["max_epochs"] = fixed["max_epochs"] = AUTO_FULL_BATCH_EPOCHS
             if "weight_decay" in optimizer_params:
                 return params, fixed, None
-            grid = {"optimizer__weight_decay": list(AUTO_WEIGHT_DECAYS)}
+            return params, {**fixed, "ensemble": None}, None
         else:
             steps = -(-int(len(y) * 2 / 3) // self.batch_size)  # per epoch, on an inner fold
             epochs_grid = {max(e, -(-AUTO_MIN_STEPS // steps)) for e in AUTO_EPOCHS}
@@ -851,6 +908,11 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
                 f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
                 f"fitted on samples of shape {self.input_shape_}."
             )
+        if getattr(self, "ensemble_", None):  # every member trains on
+            for _, member in self.ensemble_:
+                member.continue_(X, y, sample_weight, epochs)
+            counts = class_counts(y, len(self.classes_), sample_weight=sample_weight)
+            return self._after_training(counts)
         net = self.net_
         # Seeds of this continuation: from random_state and the epochs done, so that the calls
         # of one run differ from each other and a run repeats exactly.
@@ -1063,6 +1125,11 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         return None if mean is None else (mean, self.input_scale_)
 
     def _logits(self, X):
+        if getattr(self, "ensemble_", None):  # the log of the members' mean probabilities
+            X = self._validate_X(X)
+            proba = sum(weight * member.predict_proba(X) for weight, member in self.ensemble_)
+            logits = np.log(np.maximum(proba, np.finfo(np.float64).tiny))
+            return self._adjust_logits(logits - logits.mean(axis=1, keepdims=True))
         X = standardize_inputs(self._validate_X(X), self._input_stats())
         # fork_rng: batching draws from torch's generator (as a DataLoader does); the caller's
         # random state must not move because of a prediction.
