@@ -33,8 +33,10 @@ N_KNOTS = 4
 class QuantileBins(TransformerMixin, BaseEstimator):
     """One-hot indicators of per-feature quantile bins (at most ``n_bins`` per feature).
 
-    Bin edges are the distinct inner quantiles of each training column, so a column with few
-    distinct values gets fewer bins, and a constant column one (an all-ones indicator).
+    Bin edges are the distinct inner quantiles of each training column; a value's bin is the
+    number of edges at or below it. A column with few distinct values gets fewer bins (a
+    constant or binary column two, the first empty on its training rows: the raw column,
+    which the ensemble keeps beside the bins, carries what they lack).
 
     Parameters
     ----------
