@@ -282,24 +282,33 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     max_epochs : int or "auto", default="auto"
         Number of epochs (``E + 1``), or ``"auto"``: the training budget is chosen from the data.
         On rows (2-D X) whose rarest class has fewer than ``AUTO_SEARCH_BELOW`` (100) training
-        rows, where a long budget memorises a few dozen minority rows, the fit first runs an inner
-        search: :class:`IWCEClassifierCV` with this estimator's settings and T, 3-fold stratified
-        cross-validation on its training rows (fewer folds if the rarest class has fewer than 3
-        rows), scored by balanced accuracy (by accuracy weighted by the costs for a dict or array
-        ``class_weight``), then the chosen candidate trains on all the rows. For the MLP with
-        ``optimizer="auto"`` (the default on rows) the candidates are the MLP solved by L-BFGS
-        (10 epochs, full batch) with an L2 penalty ``weight_decay`` in ``AUTO_WEIGHT_DECAYS``
-        (0.01, 0.03, 0.1, 0.3; a ``weight_decay`` in ``optimizer_params`` is used as it is,
-        without a search; other ``optimizer_params`` keep Adam): 12 fits one after the other,
-        each a fraction of a second on a few hundred rows. Otherwise (Adam, another network)
-        they are ``max_epochs`` in ``AUTO_EPOCHS`` (10, 20, 50 and 100, each raised to at least
+        rows, where a long budget memorises a few dozen minority rows, the budget comes from
+        cross-validation on the training rows (3 stratified folds, fewer if the rarest class
+        has fewer than 3 rows). For the MLP with ``optimizer="auto"`` (the default on rows) the
+        fit trains an *ensemble*: 10 candidates, the MLP solved by L-BFGS (10 epochs, full
+        batch) with an L2 penalty ``weight_decay`` of 0.01, 0.03, 0.1 or 0.3 on the rows as
+        they are, or of 0.03, 0.1 or 0.3 with one-hot quantile bins (8 per feature) or
+        quadratic spline features (4 quantile knots) appended to the rows (not for sparse X);
+        each candidate's out-of-fold probabilities, then greedy forward selection with
+        replacement (Caruana et al., 2004; 15 rounds) choosing the members and their weights
+        that minimise the log-loss weighted as the loss weighs the classes (balanced by default,
+        the costs for a dict or array ``class_weight``); the members are refitted on all the
+        rows and :meth:`predict_proba` is their weighted mean. That is 30 small fits one
+        after the other, plus the members' refits: about 3 times the single searched network it
+        replaces. A ``weight_decay`` in ``optimizer_params`` trains one network with it, no
+        ensemble; other ``optimizer_params`` keep Adam. Otherwise (Adam, another network) an
+        inner :class:`IWCEClassifierCV` with this estimator's settings and T, scored by balanced
+        accuracy (accuracy weighted by the costs for a user's ``class_weight``), searches
+        ``max_epochs`` in ``AUTO_EPOCHS`` (10, 20, 50 and 100, each raised to at least
         ``AUTO_MIN_STEPS``, 100 optimizer steps, so a tiny data set still trains), trained as
-        one stack of ragged runs. Other rows (a rarest class of 100 rows or more) train 100
+        one stack of ragged runs, then trains the chosen budget on all the rows. Other rows (a
+        rarest class of 100 rows or more) train 100
         epochs of Adam, fewer on a large table: at most ``AUTO_MAX_STEPS`` (4 000) optimizer
         steps and at least 20 epochs (5 000 rows in batches of 64: 51 epochs). Series and
         images train 100 epochs (10 with a full-batch optimizer, as series' default head).
-        What was chosen is in ``max_epochs_`` and ``budget_``, the inner search in
-        ``budget_search_``. What it gains against the peers, and what it costs, is in
+        What was chosen is in ``max_epochs_`` and ``budget_``, the cross-validation in
+        ``budget_search_``, the ensemble in ``ensemble_``. What it gains against the peers,
+        and what it costs, is in
         ``benchmarks/results/rows_cpu.md``; a ``GridSearchCV`` over this estimator pays it in
         every fit: give an int to turn it off. :meth:`partial_fit` and ``warm_start``
         continuations use the epochs of the first fit (100 epochs of Adam for ``"auto"`` with
@@ -328,8 +337,9 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         faster). On ``benchmarks/series.py``'s 15 sets that head scored 81.71 on average
         against 80.73 for 100 epochs of Adam (MiniRocket: 79.34), fitting in 1.7 times
         MiniRocket's median time against 4.1 (``benchmarks/results/series_cpu.md``). On rows,
-        ``"auto"`` is L-BFGS for the MLP where ``max_epochs="auto"`` searches its L2 penalty
-        (fewer than 100 rows in the rarest class, see ``max_epochs``), Adam elsewhere: a fixed
+        ``"auto"`` is L-BFGS for the MLP where ``max_epochs="auto"`` builds its ensemble of
+        penalised networks (fewer than 100 rows in the rarest class, see ``max_epochs``),
+        Adam elsewhere: a fixed
         penalty does not suit every table (one that suits 300 rows underfits 2 200), and on the
         largest nonlinear table of ``rows_cpu.md`` (2 200 rows) L-BFGS with a fixed penalty
         reached 71.4 at best against 89.0 for Adam.
@@ -423,7 +433,9 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         ``class_weight="balanced"``.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net; ``net_.history`` holds the per-epoch log, ``net_.module_`` the
-        network. Its ``train_split`` is None after the fit, so that the fitted model holds no
+        network. With an ensemble (``ensemble_``), the heaviest member's net, whose inputs
+        are that member's (the standardised rows, with its encoding appended). Its ``train_split``
+        is None after the fit, so that the fitted model holds no
         training (or validation) rows; give it a split to train it further with a validation
         set.
     max_epochs_ : int
@@ -431,10 +443,20 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     budget_ : dict or None
         With ``max_epochs="auto"``, what was chosen: ``{"max_epochs": ...}``; with
         ``optimizer="auto"`` choosing L-BFGS for the MLP, also ``"optimizer": "lbfgs"`` and
-        ``"optimizer__weight_decay"`` (the searched penalty); where the width was searched,
-        ``"module__hidden_layer_sizes"``. None for an int ``max_epochs``.
+        ``"ensemble"``, the members heaviest first, each
+        ``{"encoding": None | "bins" | "splines", "weight_decay": ..., "weight": ...}``;
+        where the width was searched, ``"module__hidden_layer_sizes"``. None for an int
+        ``max_epochs``.
     budget_search_ : dict or None
-        The inner search's ``cv_results_`` (GridSearchCV's layout), or None where none ran.
+        The cross-validation behind ``budget_`` in GridSearchCV's ``cv_results_`` layout, or
+        None where none ran: the inner search's, or for the ensemble each candidate's
+        (``params``, ``param_encoding``, ``param_weight_decay``), its negated weighted
+        log-loss per fold (``split<k>_test_score``, as scikit-learn's ``neg_log_loss``),
+        their mean, spread and rank, and ``ensemble_weight``.
+    ensemble_ : list of (float, object) or None
+        The ensemble's ``(weight, member)`` pairs, heaviest first, where ``max_epochs="auto"``
+        built one; a member's ``estimator`` is a fitted :class:`IWCEClassifier` (on the rows
+        with its ``encoding`` appended). None otherwise.
     n_iter_ : int
         Number of epochs run; an epoch interrupted part-way (see ``interrupted_``) counts.
     n_threads_ : int or None
