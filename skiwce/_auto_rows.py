@@ -104,6 +104,7 @@ class Member:
     def _inputs(self, X):
         if self.encoder_ is None:
             return X
+        X = X.toarray() if sp.issparse(X) else X  # sparse rows after a dense fit
         return np.hstack([X, self.encoder_.transform(X)]).astype(np.float32)
 
     def fit(self, X, y, sample_weight=None):

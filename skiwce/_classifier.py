@@ -787,8 +787,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
             per_class = costs
         elif costs is None:
             per_class = np.ones(n_classes)
-        else:  # balanced
-            per_class = 1.0 / np.maximum(np.bincount(y, minlength=n_classes), 1)
+        else:  # balanced, on the (sample-weighted) class counts
+            per_class = 1.0 / np.maximum(counts, np.finfo(np.float64).tiny)
         row_weights = per_class[y] * (1.0 if sample_weight is None else sample_weight)
         optimizer_params = dict(self.optimizer_params or {})
         member_params = {

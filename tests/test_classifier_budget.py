@@ -178,6 +178,9 @@ def test_auto_ensemble_continues_and_takes_the_user_settings(rare):
     prior = np.bincount(y) / len(y)
     expected = softmax(logits - np.log(prior), axis=1)
     np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-6)
+    # sparse rows predicted by an ensemble fitted on dense ones: the same probabilities
+    dense = clf.predict_proba(X)
+    np.testing.assert_allclose(clf.predict_proba(sp.csr_matrix(X)), dense, atol=1e-6)
     # a warm start trains every member on
     clf.fit(X, y)
     assert [len(m.net_.history) for m in members] == [2 * AUTO_FULL_BATCH_EPOCHS] * len(members)
