@@ -20,7 +20,7 @@ from skorch.helper import predefined_split
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._auto_rows import AUTO_WEIGHT_DECAYS, fit_ensemble  # noqa: F401 - re-exported
+from ._auto_rows import fit_ensemble
 from ._fit_spec import (
     CRITERIA,
     OPTIMIZERS,
@@ -296,8 +296,8 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         rows and :meth:`predict_proba` is their weighted mean. That is 30 small fits one
         after the other, plus the members' refits. A ``weight_decay`` in
         ``optimizer_params`` trains one network with it, no ensemble; other
-        ``optimizer_params`` keep Adam. Otherwise (Adam, another network) an
-        inner :class:`IWCEClassifierCV` with this estimator's settings and T, scored by balanced
+        ``optimizer_params`` keep Adam. Otherwise (Adam, another network) an inner
+        :class:`IWCEClassifierCV` with this estimator's settings and T, scored by balanced
         accuracy (accuracy weighted by the costs for a user's ``class_weight``), searches
         ``max_epochs`` in ``AUTO_EPOCHS`` (10, 20, 50 and 100, each raised to at least
         ``AUTO_MIN_STEPS``, 100 optimizer steps, so a tiny data set still trains), trained as
@@ -311,9 +311,9 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         ``benchmarks/results/rows_cpu.md`` (the ensemble: 79.44 against the balanced random
         forest's 77.93 on 26 tables, 13 s a fit on them against 2.9 s for one searched
         network); a ``GridSearchCV`` over this estimator pays it in every fit: give an int to
-        turn it off. :meth:`partial_fit` and ``warm_start``
-        continuations use the epochs of the first fit (100 epochs of Adam for ``"auto"`` with
-        ``partial_fit``).
+        turn it off. :meth:`partial_fit` and ``warm_start`` continuations use the epochs of the
+        first fit (100 epochs of Adam for ``"auto"`` with ``partial_fit``; a warm start after an
+        ensemble trains every member on).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
@@ -340,10 +340,9 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
         MiniRocket's median time against 4.1 (``benchmarks/results/series_cpu.md``). On rows,
         ``"auto"`` is L-BFGS for the MLP where ``max_epochs="auto"`` builds its ensemble of
         penalised networks (fewer than 100 rows in the rarest class, see ``max_epochs``),
-        Adam elsewhere: a fixed
-        penalty does not suit every table (one that suits 300 rows underfits 2 200), and on the
-        largest nonlinear table of ``rows_cpu.md`` (2 200 rows) L-BFGS with a fixed penalty
-        reached 71.4 at best against 89.0 for Adam.
+        Adam elsewhere: a fixed penalty does not suit every table (one that suits 300 rows
+        underfits 2 200), and on the largest nonlinear table of ``rows_cpu.md`` (2 200 rows)
+        L-BFGS with a fixed penalty reached 71.4 at best against 89.0 for Adam.
     optimizer_params : dict or None, default=None
         Keyword arguments of the optimizer (e.g. ``{"momentum": 0.9}``), also settable as
         ``optimizer__<name>``.
@@ -435,10 +434,9 @@ class IWCEClassifier(_RoutedParamsMixin, _LogitPredictionsMixin, ClassifierMixin
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net; ``net_.history`` holds the per-epoch log, ``net_.module_`` the
         network. With an ensemble (``ensemble_``), the heaviest member's net, whose inputs
-        are that member's (the standardised rows, with its encoding appended). Its ``train_split``
-        is None after the fit, so that the fitted model holds no
-        training (or validation) rows; give it a split to train it further with a validation
-        set.
+        are that member's (the standardised rows, with its encoding appended). Its
+        ``train_split`` is None after the fit, so that the fitted model holds no training (or
+        validation) rows; give it a split to train it further with a validation set.
     max_epochs_ : int
         The epochs of the schedule: ``max_epochs``, or what ``"auto"`` chose.
     budget_ : dict or None
