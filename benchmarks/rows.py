@@ -101,6 +101,10 @@ from _provenance import git_commit, machine  # noqa: E402
 N_FOLDS = 5
 N_DRAWS = 3  # skiwce's embedded sets: draws with a fixed balanced test part
 LEVEL = 1.0  # "within 1 point of the best peer"
+# The repetition of the cross-validation (``--repeat``): its folds come from
+# ``StratifiedKFold(N_FOLDS, shuffle=True, random_state=CV_REPEAT)`` and are stored as folds
+# ``CV_REPEAT * N_FOLDS`` to ``CV_REPEAT * N_FOLDS + N_FOLDS - 1`` (models seeded with them).
+CV_REPEAT = 0
 KEY = ("dataset", "fold", "method")
 FIELDS = [
     "dataset",
@@ -357,7 +361,7 @@ def _cv(loader):
     def splits():
         X, y = loader()
         X, y = np.asarray(X, dtype=np.float32), np.asarray(y)
-        skf = StratifiedKFold(N_FOLDS, shuffle=True, random_state=0)
+        skf = StratifiedKFold(N_FOLDS, shuffle=True, random_state=CV_REPEAT)
         for train, test in skf.split(X, y):
             yield X[train], y[train], X[test], y[test]
 
@@ -626,8 +630,11 @@ def run(args, names, methods):
             if isinstance(splits, str):
                 print(f"skip {name}: {splits}", flush=True)
                 continue
+            if CV_REPEAT and name in KEPT_FIXED:
+                print(f"skip {name}: fixed test part, no repetitions", flush=True)
+                continue
             t0 = time.perf_counter()
-            for fold, (Xtr, ytr, Xte, yte) in enumerate(splits()):
+            for fold, (Xtr, ytr, Xte, yte) in enumerate(splits(), start=CV_REPEAT * N_FOLDS):
                 classes, ytr = np.unique(ytr, return_inverse=True)
                 yte = np.searchsorted(classes, yte)
                 counts = np.bincount(ytr)
@@ -1164,8 +1171,25 @@ def main(argv=None):
         'budget (methods "CE (epochs 20)" and "WCE (epochs 20)")',
     )
     parser.add_argument("--quick", action="store_true", help="smoke test, 2 sets, 4 methods")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=0,
+        help="repetition R of the cross-validation: folds of StratifiedKFold(random_state=R), "
+        "stored as folds 5R to 5R+4 (keep R > 0 in a store of its own, see --repeats-csv)",
+    )
+    parser.add_argument(
+        "--repeats-csv",
+        default=None,
+        help="a store of repetitions R > 0: the report gains a section on the peers and the "
+        "defaults averaged over every repetition",
+    )
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
+    if args.repeat < 0:
+        parser.error(f"--repeat must be a non-negative integer, got {args.repeat}")
+    global CV_REPEAT  # noqa: PLW0603 - the one setting of the splits, read when they are drawn
+    CV_REPEAT = args.repeat
     torch.set_num_threads(1)
     if args.loss_budget:
         _add_loss_variants(args.loss_budget)
