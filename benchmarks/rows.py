@@ -44,6 +44,20 @@ defaults) on the 26 sets that have the peers, then the 5 000 x 50 timing, and re
     python benchmarks/rows.py --csv benchmarks/results/rows_cpu.csv --report-only \
         --out benchmarks/results/rows_cpu.md --notes benchmarks/results/rows_cpu_notes.md
 
+Repetitions of the cross-validation (repetition R: ``StratifiedKFold(5, shuffle=True,
+random_state=R)``, models seeded with the folds 5R to 5R+4), in a store of their own, then a
+report section over every repetition (the stored folds 0 to 4 are repetition 0)::
+
+    for R in 1 2; do
+      python benchmarks/rows.py --csv benchmarks/results/rows_cpu_repeats.csv --repeat $R \
+          --sets $SETS --methods "LogisticRegression (balanced)" \
+          "HistGradientBoosting (balanced)" "BalancedRandomForest (300)" \
+          "SMOTE + MLPClassifier" "IWCE defaults"
+    done
+    python benchmarks/rows.py --csv benchmarks/results/rows_cpu.csv --report-only \
+        --repeats-csv benchmarks/results/rows_cpu_repeats.csv \
+        --out benchmarks/results/rows_cpu.md --notes benchmarks/results/rows_cpu_notes.md
+
 Other slices: ``--methods "epochs 20" "epochs 50"`` (any names of ``METHODS``), ``--sets``,
 ``--loss-budget "epochs 20" --methods "CE (epochs 20)" "WCE (epochs 20)"`` (CE and static WCE
 at the budget of an IWCE variant, paired with that variant's own fits), ``--methods "internal
@@ -786,7 +800,7 @@ def _fmt(v, d=1):
     return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{d}f}"
 
 
-def report(paths, out, argv, notes=None, timing_path=None):
+def report(paths, out, argv, notes=None, timing_path=None, repeats_paths=None):
     df = _load_frame(paths)
     ok = df[df["error"].fillna("") == ""]
     sets_all = datasets()
@@ -1061,6 +1075,9 @@ def report(paths, out, argv, notes=None, timing_path=None):
             "for at most 3x).",
         ]
 
+    if repeats_paths:
+        lines += _repeats_section(ok, _load_frame(repeats_paths), full, peers)
+
     # -- errors
     errs = df[df["error"].fillna("") != ""]
     lines += ["", "## Errors", ""]
@@ -1071,6 +1088,101 @@ def report(paths, out, argv, notes=None, timing_path=None):
     else:
         lines.append("None.")
     Path(out).write_text("\n".join(lines) + "\n")
+
+
+def _repeats_section(ok, rep, names, peers):
+    """The peers and the defaults on every repetition of the cross-validation: the stored
+    folds 0 to 4 (repetition 0) and the repetitions R > 0 of ``rep`` (folds 5R to 5R+4)."""
+    methods = [*peers, DEFAULT]
+    rep = rep[rep["error"].fillna("") == ""]
+    both = pd.concat([ok[ok["fold"] < N_FOLDS], rep[rep["fold"] >= N_FOLDS]])
+    both = both[both["method"].isin(methods) & both["dataset"].isin(names)].copy()
+    both["repetition"] = (both["fold"] // N_FOLDS).astype(int)
+    count = both.pivot_table(
+        index=["dataset", "repetition"], columns="method", values="fold", aggfunc="count"
+    )
+    reps = sorted(both["repetition"].unique())
+    # only sets where every method has every fold of every repetition
+    complete = [
+        n
+        for n in names
+        if all(
+            (n, r) in count.index and (count.loc[(n, r), methods] == N_FOLDS).all() for r in reps
+        )
+    ]
+    if len(reps) < 2 or not complete:
+        return []
+    both = both[both["dataset"].isin(complete)]
+    per_rep = both.pivot_table(
+        index=["dataset", "repetition"],
+        columns="method",
+        values="balanced_accuracy",
+        aggfunc="mean",
+    )[methods]
+    pooled = per_rep.groupby(level="dataset").mean().reindex(complete)
+    best = pooled[peers].max(axis=1)
+    best_name = pooled[peers].idxmax(axis=1)
+
+    def within(table, m):
+        return int((table[m] >= table[peers].max(axis=1) - LEVEL).sum())
+
+    rep_tables = {r: per_rep.xs(r, level="repetition").reindex(complete) for r in reps}
+    lines = [
+        "",
+        f"## Repeated cross-validation: the peers and `{DEFAULT}` over {len(reps)} repetitions",
+        "",
+        f"The same {N_FOLDS}-fold protocol repeated: repetition R draws its folds with "
+        f"`StratifiedKFold({N_FOLDS}, shuffle=True, random_state=R)` and seeds the models with "
+        f"the fold numbers {N_FOLDS}R to {N_FOLDS}R+{N_FOLDS - 1} (repetition 0 is the table "
+        "above). On sets with 8 to 16 minority rows a test fold holds 2 to 4 of them, so one "
+        "repetition's mean moves by points with the split; the mean over the repetitions is "
+        f"the better estimate. {len(complete)} sets with every fold of every method.",
+        "",
+        "| data set | n_min | "
+        + " | ".join(peers)
+        + f" | {DEFAULT} | Δ | "
+        + " | ".join(f"Δ rep. {r}" for r in reps)
+        + " |",
+        "|---|---:|" + "---:|" * (len(peers) + 2 + len(reps)),
+    ]
+    for n in complete:
+        cells = [
+            f"**{pooled.loc[n, p]:.1f}**" if p == best_name[n] else f"{pooled.loc[n, p]:.1f}"
+            for p in peers
+        ]
+        d = pooled.loc[n, DEFAULT]
+        deltas = [rep_tables[r].loc[n, DEFAULT] - rep_tables[r].loc[n, peers].max() for r in reps]
+        lines.append(
+            f"| {n} | {ok[ok['dataset'] == n]['n_min_train'].mean():.0f} | "
+            + " | ".join(cells)
+            + f" | {d:.1f} | {d - best[n]:.1f} | "
+            + " | ".join(f"{v:.1f}" for v in deltas)
+            + " |"
+        )
+    lines.append(
+        "| **mean** | | "
+        + " | ".join(f"{pooled[m].mean():.2f}" for m in methods)
+        + " | | "
+        + " | ".join("" for _ in reps)
+        + " |"
+    )
+    lines += [
+        "",
+        f"Within {LEVEL:g} point of the best peer of the same folds (sets out of "
+        f"{len(complete)}), per repetition and on the mean over the repetitions. The peers' "
+        "rows count the same way (the best peer of a set counts for itself): how far one "
+        "split moves the count of a method that is not re-trained:",
+        "",
+        "| method | " + " | ".join(f"rep. {r}" for r in reps) + " | mean of the repetitions |",
+        "|---|" + "---:|" * (len(reps) + 1),
+    ]
+    for m in methods:
+        lines.append(
+            f"| {m} | "
+            + " | ".join(str(within(rep_tables[r], m)) for r in reps)
+            + f" | {within(pooled, m)} |"
+        )
+    return lines
 
 
 def _loss_section(ok, mean, names):
@@ -1216,6 +1328,7 @@ def main(argv=None):
             ["python benchmarks/rows.py " + " ".join(argv)],
             notes=args.notes,
             timing_path=timing_path,
+            repeats_paths=[args.repeats_csv] if args.repeats_csv else None,
         )
 
 

@@ -130,3 +130,42 @@ class TestScripts:
         ts.write_text("@problemName Toy\n@targetLabel true\n@data\n1,2,3:0.5\n")
         with pytest.raises(ucr["UnusableSet"], match="regression"):
             ucr["read_ts"](ts)
+
+
+def test_rows_repeats_section_counts_per_repetition_and_pooled():
+    """The repeated-CV section of the rows report: the per-repetition and pooled counts of
+    "within 1 point of the best peer", on a hand-made store of two repetitions."""
+    pd = pytest.importorskip("pandas")
+    rows = script("rows.py")
+    default = rows["DEFAULT"]
+    # set "a": the default is level in repetition 0, 2 points behind in repetition 1, ahead on
+    # the mean of both; set "b": 10 points behind everywhere.
+    scores = {
+        ("a", 0): {"P1": 80.0, "P2": 70.0, default: 79.5},
+        ("a", 1): {"P1": 70.0, "P2": 80.0, default: 78.0},
+        ("b", 0): {"P1": 50.0, "P2": 50.0, default: 40.0},
+        ("b", 1): {"P1": 50.0, "P2": 50.0, default: 40.0},
+    }
+    records = [
+        dict(dataset=s, fold=5 * r + f, method=m, balanced_accuracy=v, n_min_train=8, error="")
+        for (s, r), by_method in scores.items()
+        for m, v in by_method.items()
+        for f in range(5)
+    ]
+    frame = pd.DataFrame(records)
+    main, repeats = frame[frame["fold"] < 5], frame[frame["fold"] >= 5]
+    lines = rows["_repeats_section"](main, repeats, ["a", "b"], ["P1", "P2"])
+    table = {
+        line.split(" | ")[0][2:]: [int(c) for c in line.strip(" |").split(" | ")[1:]]
+        for line in lines
+        if line.startswith(("| P1 |", "| P2 |", f"| {default} |"))
+    }
+    assert table == {"P1": [2, 1, 2], "P2": [1, 2, 2], default: [1, 0, 1]}
+    row_a = next(line for line in lines if line.startswith("| a |"))
+    # pooled: P1 75, P2 75, default 78.75 (delta 3.75); per repetition -0.5 and -2.0
+    assert row_a.split(" | ")[-4:] == ["78.8", "3.8", "-0.5", "-2.0 |"]
+    # a set missing a fold of one method in one repetition is left out
+    partial = repeats[~((repeats["dataset"] == "b") & (repeats["fold"] == 9))]
+    lines = rows["_repeats_section"](main, partial, ["a", "b"], ["P1", "P2"])
+    assert any(line.startswith("| a |") for line in lines)
+    assert not any(line.startswith("| b |") for line in lines)
