@@ -802,6 +802,10 @@ def _fmt(v, d=1):
 
 def report(paths, out, argv, notes=None, timing_path=None, repeats_paths=None):
     df = _load_frame(paths)
+    # the tables below are the first repetition's: fits of ``--repeat R > 0`` that reached this
+    # store count only in the repetitions' section
+    later = df[df["fold"] >= N_FOLDS]
+    df = df[df["fold"] < N_FOLDS]
     ok = df[df["error"].fillna("") == ""]
     sets_all = datasets()
     names = [n for n in sets_all if n in set(df["dataset"])]
@@ -882,7 +886,8 @@ def report(paths, out, argv, notes=None, timing_path=None, repeats_paths=None):
         "",
         "## IWCEClassifier() against the peers",
         "",
-        "Balanced accuracy (%), mean over the folds; Δ = IWCE defaults − best peer (points).",
+        "Balanced accuracy (%), mean over the folds; Δ = IWCE defaults − best peer (points). "
+        + _fold_check(nfold.loc[full, [*peers, DEFAULT]] if DEFAULT in nfold else None),
         "",
         "| data set | n_min | IR | " + " | ".join(peers) + f" | {DEFAULT} | Δ | fit IWCE (s) "
         "| fit BRF (s) |",
@@ -1075,8 +1080,9 @@ def report(paths, out, argv, notes=None, timing_path=None, repeats_paths=None):
             "for at most 3x).",
         ]
 
-    if repeats_paths:
-        lines += _repeats_section(ok, _load_frame(repeats_paths), full, peers)
+    if repeats_paths or len(later):
+        rep = pd.concat([later, *([_load_frame(repeats_paths)] if repeats_paths else [])])
+        lines += _repeats_section(ok, rep, full, peers)
 
     # -- errors
     errs = df[df["error"].fillna("") != ""]
@@ -1088,6 +1094,22 @@ def report(paths, out, argv, notes=None, timing_path=None, repeats_paths=None):
     else:
         lines.append("None.")
     Path(out).write_text("\n".join(lines) + "\n")
+
+
+def _fold_check(counts):
+    """A sentence saying whether the methods of ``counts`` (sets x methods: folds stored) have
+    the same number of folds on each set, naming the cells that do not."""
+    if counts is None:
+        return ""
+    short = [
+        f"{m} on {n} ({np.nan_to_num(counts.loc[n, m]):.0f} of {counts.loc[n].max():.0f})"
+        for n in counts.index
+        for m in counts.columns
+        if not counts.loc[n, m] == counts.loc[n].max()  # NaN (no fold) counts as short
+    ]
+    if not short:
+        return "Every peer and the defaults have the same folds on each set."
+    return "Fewer folds than the other methods (those means are not paired): " + "; ".join(short)
 
 
 def _repeats_section(ok, rep, names, peers):

@@ -169,3 +169,17 @@ def test_rows_repeats_section_counts_per_repetition_and_pooled():
     lines = rows["_repeats_section"](main, partial, ["a", "b"], ["P1", "P2"])
     assert any(line.startswith("| a |") for line in lines)
     assert not any(line.startswith("| b |") for line in lines)
+
+
+def test_rows_fold_check_names_the_unpaired_cells():
+    pd = pytest.importorskip("pandas")
+    check = script("rows.py")["_fold_check"]
+    counts = pd.DataFrame({"P1": [5, 4], "D": [5, 5]}, index=["a", "b"])
+    assert check(counts) == (
+        "Fewer folds than the other methods (those means are not paired): P1 on b (4 of 5)"
+    )
+    counts.loc["b", "P1"] = float("nan")
+    assert "P1 on b (0 of 5)" in check(counts)
+    assert (
+        check(counts.loc[["a"]]) == "Every peer and the defaults have the same folds on each set."
+    )
