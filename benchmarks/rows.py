@@ -9,10 +9,11 @@ imbalanced by a seeded subsample of one class where they are not, and generated 
 several shapes (``make_classification``, one-hot categorical blocks).
 
 Protocol: stratified 5-fold cross-validation (``StratifiedKFold(5, shuffle=True,
-random_state=0)``), one repetition, for every set; skiwce's embedded sets (``paper_quantiles``,
-``digits_lt``) keep their fixed balanced test parts (3 draws, as in ``defaults.py``). Balanced
-accuracy and fit time per fit; one thread everywhere (torch, OpenMP, BLAS). Every method of one
-fold runs before the next fold (interleaved), seeded with the fold index.
+random_state=0)``) for every set, repeated with other splits by ``--repeat R``; skiwce's
+embedded sets (``paper_quantiles``, ``digits_lt``) keep their fixed balanced test parts (3
+draws, as in ``defaults.py``). Balanced accuracy and fit time per fit; one thread everywhere
+(torch, OpenMP, BLAS). Every method of one fold runs before the next fold (interleaved),
+seeded with the fold index.
 
 Methods: the four peers of the issue (on standardised rows): ``LogisticRegression(
 class_weight="balanced")``, ``HistGradientBoostingClassifier(class_weight="balanced")``,
@@ -840,7 +841,9 @@ def report(paths, out, argv, notes=None, timing_path=None, repeats_paths=None):
         "## Protocol",
         "",
         f"- {N_FOLDS}-fold stratified cross-validation (`StratifiedKFold({N_FOLDS}, "
-        "shuffle=True, random_state=0)`), one repetition, on every set except skiwce's "
+        "shuffle=True, random_state=0)`), one repetition in every table but the section "
+        '"Repeated cross-validation" (repetitions R: `random_state=R`), on every set except '
+        "skiwce's "
         f"embedded `paper_quantiles` and `digits_lt`: {N_DRAWS} draws, each trained on its "
         "imbalanced training part and scored on its fixed balanced test part. With 10 to 15 "
         "minority rows a test fold holds 2 or 3 of them: on those sets a fold's balanced "
