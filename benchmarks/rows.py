@@ -802,9 +802,9 @@ def _fmt(v, d=1):
 
 
 def report(paths, out, argv, notes=None, timing_path=None, repeats_paths=None):
-    df = _load_frame(paths)
-    # the tables below are the first repetition's: fits of ``--repeat R > 0`` that reached this
-    # store count only in the repetitions' section
+    df = _load_frame([*paths, *(repeats_paths or [])])
+    # the tables below are the first repetition's; the fits of ``--repeat R > 0`` (from either
+    # store) count only in the repetitions' section
     later = df[df["fold"] >= N_FOLDS]
     df = df[df["fold"] < N_FOLDS]
     ok = df[df["error"].fillna("") == ""]
@@ -1083,9 +1083,8 @@ def report(paths, out, argv, notes=None, timing_path=None, repeats_paths=None):
             "for at most 3x).",
         ]
 
-    if repeats_paths or len(later):
-        rep = pd.concat([later, *([_load_frame(repeats_paths)] if repeats_paths else [])])
-        lines += _repeats_section(ok, rep, full, peers)
+    if len(later):
+        lines += _repeats_section(ok, later, full, peers)
 
     # -- errors
     errs = df[df["error"].fillna("") != ""]
@@ -1207,6 +1206,28 @@ def _repeats_section(ok, rep, names, peers):
             + " | ".join(str(within(rep_tables[r], m)) for r in reps)
             + f" | {within(pooled, m)} |"
         )
+    if len(complete) < 2:  # no test across one set
+        return lines
+    from skiwce.comparison import rank_methods  # noqa: PLC0415
+
+    ranks = rank_methods(pooled[methods], reference=DEFAULT)
+    lines += [
+        "",
+        f"Each peer against `{DEFAULT}` across the {len(complete)} sets' means over the "
+        "repetitions (`skiwce.comparison.rank_methods`: Wilcoxon signed-rank, Holm-corrected "
+        "over the peers):",
+        "",
+        f"| method | mean rank | wins / ties / losses vs {DEFAULT} | mean Δ (points) | p (Holm) |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for k, r in ranks.iterrows():
+        if k == DEFAULT:
+            lines.append(f"| {k} | {r.mean_rank:.2f} | (reference) | | |")
+        else:
+            lines.append(
+                f"| {k} | {r.mean_rank:.2f} | {int(r.wins)} / {int(r.ties)} / "
+                f"{int(r.losses)} | {r.mean_diff:+.2f} | {_fmt(r.p_holm, 3)} |"
+            )
     return lines
 
 

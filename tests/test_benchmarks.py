@@ -155,17 +155,22 @@ def test_rows_repeats_section_counts_per_repetition_and_pooled():
     frame = pd.DataFrame(records)
     main, repeats = frame[frame["fold"] < 5], frame[frame["fold"] >= 5]
     lines = rows["_repeats_section"](main, repeats, ["a", "b"], ["P1", "P2"])
+    counts = lines[: next(i for i, line in enumerate(lines) if "rank_methods" in line)]
     table = {
         line.split(" | ")[0][2:]: [int(c) for c in line.strip(" |").split(" | ")[1:]]
-        for line in lines
+        for line in counts
         if line.startswith(("| P1 |", "| P2 |", f"| {default} |"))
     }
     assert table == {"P1": [2, 1, 2], "P2": [1, 2, 2], default: [1, 0, 1]}
     row_a = next(line for line in lines if line.startswith("| a |"))
     # pooled: P1 75, P2 75, default 78.75 (delta 3.75); per repetition -0.5 and -2.0
     assert row_a.split(" | ")[-4:] == ["78.8", "3.8", "-0.5", "-2.0 |"]
+    # the peers against the default across the sets: each wins on "b", loses on "a"
+    assert any(line.startswith("| P1 |") and "| 1 / 0 / 1 |" in line for line in lines)
     # a set missing a fold of one method in one repetition is left out
-    partial = repeats[~((repeats["dataset"] == "b") & (repeats["fold"] == 9))]
+    partial = repeats[
+        ~((repeats["dataset"] == "b") & (repeats["fold"] == 9) & (repeats["method"] == "P1"))
+    ]
     lines = rows["_repeats_section"](main, partial, ["a", "b"], ["P1", "P2"])
     assert any(line.startswith("| a |") for line in lines)
     assert not any(line.startswith("| b |") for line in lines)
