@@ -188,3 +188,29 @@ def test_rows_fold_check_names_the_unpaired_cells():
     assert (
         check(counts.loc[["a"]]) == "Every peer and the defaults have the same folds on each set."
     )
+
+
+@pytest.mark.slow
+def test_rows_pool_reproduces_the_shipped_ensemble(one_thread):
+    """The pool scan's "shipped" policy is the shipped fit: its inner step, widened to the
+    extra candidates, leaves the shipped prediction unchanged, and re-selecting from the shipped
+    candidates' stored probabilities gives the fitted ensemble's probabilities."""
+    from sklearn.datasets import make_classification
+
+    from skiwce import IWCEClassifier
+
+    pool = script("rows_pool.py")
+    X, y = make_classification(90, 5, n_informative=3, weights=[0.85], flip_y=0, random_state=0)
+    X = X.astype(np.float32)
+    Xtr, ytr, Xte, yte = X[:60], y[:60], X[60:], y[60:]
+    result = pool["fit_pool"](Xtr, ytr, Xte, yte, seed=3)
+    n_extra = len(pool["EXTRA"])
+    assert len(result["test"]) == len(result["oof"]) == len(result["names"])
+    assert result["names"][-n_extra:] == [name for name, *_ in pool["EXTRA"]]
+    shipped = IWCEClassifier(n_threads=1, random_state=3).fit(Xtr, ytr)
+    assert shipped.ensemble_ is not None
+    np.testing.assert_allclose(
+        pool["policy_proba"](result, None), shipped.predict_proba(Xte), rtol=1e-5, atol=1e-6
+    )
+    with_extra = pool["policy_proba"](result, ("mlp 1.0",))
+    np.testing.assert_allclose(with_extra.sum(axis=1), 1.0, rtol=1e-6)
