@@ -1,30 +1,35 @@
 """The default ensemble's candidate pool, measured on the repeated protocol of ``rows.py``.
 
-``IWCEClassifier()`` on rows with few minority rows builds an ensemble from 10 candidates
-(skiwce/_auto_rows.py). This script asks, on the same 26 sets and the same 3 repetitions of
-5-fold cross-validation as ``rows.py --repeat R``, whether a wider pool helps: per outer fold it
-fits ``IWCEClassifier(n_threads=1, random_state=fold)`` as the benchmark does, with the
-ensemble's inner step replaced by one that cross-validates a wider pool (the shipped 10 first,
-on the same inner folds and seeds, then the extra candidates below) and refits every candidate
-on the outer training rows. Each policy (a sub-pool, selected by the shipped greedy rule on its
-candidates' out-of-fold probabilities) is then scored on the outer test rows. The policy
-``shipped`` must reproduce the stored ``IWCE defaults`` rows fold by fold: the script checks
-it, so the pool's numbers are the shipped code's numbers, not a re-implementation's.
+``IWCEClassifier()`` on rows with few minority rows builds an ensemble from a pool of
+candidates (skiwce/_auto_rows.py). This script asks, on the same 26 sets and the same 3
+repetitions of 5-fold cross-validation as ``rows.py --repeat R``, whether another pool does
+better: per outer fold it fits ``IWCEClassifier(n_threads=1, random_state=fold)`` as the
+benchmark does, with the ensemble's inner step replaced by one that cross-validates a wider
+pool (the shipped candidates first, on the same inner folds and seeds, then the extra ones
+below) and refits every candidate on the outer training rows. Each policy (a sub-pool,
+selected by the shipped greedy rule on its candidates' out-of-fold probabilities) is then
+scored on the outer test rows. The fit's own prediction (``scan: shipped predict``) must
+reproduce the stored rows of the code that was scanned fold by fold (``--stored-method``):
+the script checks it, so the pool's numbers are the shipped code's, not a re-implementation's.
 
-The extra candidates and the policies were fixed before the run (hypotheses from the
-single-split scan of the notes): linear models with a weak penalty (where balanced logistic
-regression leads) and an MLP with a stronger penalty (where the strongest shipped penalty
-scored best).
+The first scan (``benchmarks/results/rows_pool_cpu.csv``, the notes of ``rows_cpu.md``) ran
+on the 10 candidates of the ensemble before the ``"select"`` encoding: linear models with a
+weak penalty and an MLP with a stronger penalty were fixed before it; the two ``"select"``
+candidates were added after its first repetition had been scored, and became the default
+after ``rows.py`` measured them on the other two.
 
 Usage::
 
-    python benchmarks/rows_pool.py scan --out /tmp/pool --repeats 0 1 2 --processes 2
-    python benchmarks/rows_pool.py score --out /tmp/pool \\
-        --csv benchmarks/results/rows_pool_cpu.csv --store benchmarks/results/rows_cpu.csv \\
-        --repeats-store benchmarks/results/rows_cpu_repeats.csv
+    python benchmarks/rows_pool.py scan --out /tmp/pool --repeats 0 1 2 --processes 2 \\
+        --sets $SETS
+    python benchmarks/rows_pool.py score --out /tmp/pool --repeats 0 \\
+        --csv benchmarks/results/rows_pool_cpu.csv \\
+        --stored-method "ensemble of 10 candidates (previous default)"
 
 ``score`` prints per policy the mean balanced accuracy over the sets' means and the count of
-sets within 1 point of the best peer (the bar of issue 19), and writes the per-fold scores.
+sets within 1 point of the best peer on the same folds (the bar of issue 19), and writes the
+per-fold scores. A scan made by an older version of the shipped pool is extended, not redone:
+``scan`` fits only the candidates a stored fold lacks.
 """
 
 import argparse
@@ -53,6 +58,33 @@ EXTRA = (
     ("linear 0.03", None, 0.03, ()),
     ("mlp 1.0", None, 1.0, None),
 )
+#: The pool of the default before the "select" encoding (commit c8285b6).
+BASE10 = (
+    *(f"raw {w}" for w in (0.01, 0.03, 0.1, 0.3)),
+    *(f"{e} {w}" for e in ("bins", "splines") for w in (0.03, 0.1, 0.3)),
+)
+SELECT = ("select 0.03", "select 0.1")
+LINEAR = ("linear 0.003", "linear 0.03")
+#: policy -> the candidates it selects from, in the shipped order (ties: the first).
+POLICIES = {
+    "10 candidates (previous default)": BASE10,
+    "+ linear": BASE10 + LINEAR,
+    "+ mlp 1.0": (*BASE10, "mlp 1.0"),
+    "+ linear + mlp 1.0": (*BASE10, *LINEAR, "mlp 1.0"),
+    "+ select (the default)": BASE10 + SELECT,
+    "+ select + linear": BASE10 + SELECT + LINEAR,
+}
+
+
+class Stored:
+    """A candidate of an earlier scan of the same fold: its stored test probabilities."""
+
+    def __init__(self, proba):
+        self.proba = proba
+
+    def predict_proba(self, X):
+        assert len(X) == len(self.proba)
+        return self.proba
 
 
 def pool(sparse):
@@ -64,9 +96,10 @@ def pool(sparse):
     return out + list(EXTRA)
 
 
-def _scan_ensemble(captured):
+def _scan_ensemble(captured, previous=None):
     """A stand-in for ``fit_ensemble``: the shipped steps on the wider pool; every candidate
-    refitted; returns the shipped selection (so ``predict`` is the shipped prediction)."""
+    refitted (or, if ``previous``, a stored scan of this fold, has it, taken from there);
+    returns the shipped selection (so ``predict`` is the shipped prediction)."""
 
     def fit_ensemble(make_estimator, X, y, sample_weight, row_weights, seed):
         from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
@@ -87,31 +120,41 @@ def _scan_ensemble(captured):
                 est.set_params(module_params={"hidden_layer_sizes": hidden})
             return _auto_rows.Member(encoding, est)
 
+        stored = {} if previous is None else {n: k for k, n in enumerate(previous["names"])}
         oof = [np.zeros((len(y), n_classes)) for _ in grid]
+        members = []
         for k, cand in enumerate(grid):
+            if cand[0] in stored:
+                oof[k] = previous["oof"][stored[cand[0]]]
+                members.append(Stored(previous["test"][stored[cand[0]]]))
+                continue
             for train, test in folds:
                 m = member(cand).fit(X[train], y[train])
                 oof[k][test] = m.predict_proba(X[test])
-        members = [member(cand).fit(X, y) for cand in grid]
+            members.append(member(cand).fit(X, y))
         n_shipped = len(grid) - len(EXTRA)
         weights = _auto_rows.greedy_ensemble(oof[:n_shipped], y, row_weights)
         captured.update(
             names=[c[0] for c in grid], oof=oof, y=y, row_weights=row_weights, members=members
         )
         order = [k for k in np.argsort(-weights, kind="stable") if weights[k] > 0]
-        return [members[k] for k in order], weights[order], None
+        chosen = [
+            member(grid[k]).fit(X, y) if isinstance(members[k], Stored) else members[k]
+            for k in order
+        ]
+        return chosen, weights[order], None
 
     return fit_ensemble
 
 
-def fit_pool(Xtr, ytr, Xte, yte, seed):
+def fit_pool(Xtr, ytr, Xte, yte, seed, previous=None):
     """One outer fold: ``IWCEClassifier(n_threads=1, random_state=seed)`` fitted as the
     benchmark fits it, its ensemble step cross-validating and refitting the whole pool.
     Returns the outer test labels, the shipped fit's balanced accuracy and, where the fit
     built an ensemble, every candidate's out-of-fold and test probabilities."""
     captured = {}
     original = _classifier.fit_ensemble
-    _classifier.fit_ensemble = _scan_ensemble(captured)
+    _classifier.fit_ensemble = _scan_ensemble(captured, previous)
     try:
         with threadpool_limits(1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -132,8 +175,12 @@ _SETS = None
 def _task(args):
     name, rep, fold, out = args
     path = Path(out) / f"{name}__{fold}.pkl"
+    previous = None
     if path.exists():
-        return name, fold, "done"
+        with path.open("rb") as fh:
+            previous = pickle.load(fh)
+        if "oof" not in previous or {c[0] for c in pool(False)} <= set(previous["names"]):
+            return name, fold, "done"
     global _SETS  # noqa: PLW0603 - loaded once per worker
     if _SETS is None:
         _SETS = rows.datasets()
@@ -142,7 +189,7 @@ def _task(args):
     Xtr, ytr, Xte, yte = list(splits())[fold - rep * rows.N_FOLDS]
     classes, ytr = np.unique(ytr, return_inverse=True)
     yte = np.searchsorted(classes, yte)
-    result = fit_pool(Xtr, ytr, Xte, yte, seed=fold)
+    result = fit_pool(Xtr, ytr, Xte, yte, seed=fold, previous=previous)
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as fh:
         pickle.dump(result, fh)
@@ -167,19 +214,10 @@ def scan(args):
             print(name, fold, msg, flush=True)
 
 
-#: policy -> the candidates it selects from (names of ``pool``), None: the shipped 10.
-POLICIES = {
-    "shipped": None,
-    "+ linear": ("linear 0.003", "linear 0.03"),
-    "+ mlp 1.0": ("mlp 1.0",),
-    "+ linear + mlp 1.0": ("linear 0.003", "linear 0.03", "mlp 1.0"),
-}
-
-
-def policy_proba(d, extra):
-    names = d["names"]
-    n_shipped = len(names) - len(EXTRA)
-    keep = list(range(n_shipped)) + ([] if extra is None else [names.index(e) for e in extra])
+def policy_proba(d, names):
+    """A policy's test probabilities on one stored fold: the greedy selection over the
+    candidates ``names`` (in that order)."""
+    keep = [d["names"].index(name) for name in names]
     weights = _auto_rows.greedy_ensemble([d["oof"][k] for k in keep], d["y"], d["row_weights"])
     return sum(w * d["test"][k] for w, k in zip(weights, keep, strict=True) if w > 0)
 
@@ -190,9 +228,9 @@ def score(args):
         name, fold = path.stem.split("__")
         with path.open("rb") as fh:
             d = pickle.load(fh)
-        for policy, extra in POLICIES.items():
+        for policy, names in POLICIES.items():
             if "oof" in d:
-                bacc = 100 * balanced_accuracy_score(d["yte"], policy_proba(d, extra).argmax(1))
+                bacc = 100 * balanced_accuracy_score(d["yte"], policy_proba(d, names).argmax(1))
             else:  # no ensemble on this fold: every policy is the shipped fit
                 bacc = d["shipped"]
             records.append(
@@ -207,27 +245,35 @@ def score(args):
             )
         )
     frame = pd.DataFrame(records)
+    if args.repeats is not None:
+        frame = frame[(frame.fold // rows.N_FOLDS).isin(args.repeats)]
     stores = pd.concat([pd.read_csv(p) for p in (args.store, args.repeats_store)])
     stores = stores.drop_duplicates(["dataset", "fold", "method"], keep="last")
-    stored = stores[stores.method == rows.DEFAULT].set_index(["dataset", "fold"]).balanced_accuracy
-    mine = frame[frame.method == "shipped"].set_index(["dataset", "fold"]).balanced_accuracy
+    stored = stores[stores.method == args.stored_method]
+    stored = stored.set_index(["dataset", "fold"]).balanced_accuracy
+    mine = frame[frame.method == "scan: shipped predict"]
+    mine = mine.set_index(["dataset", "fold"]).balanced_accuracy
     common = mine.index.intersection(stored.index)
     diff = (mine[common] - stored[common]).abs()
     print(
-        f"shipped policy against the stored IWCE defaults: {len(common)} folds, "
+        f"the scanned fits against the stored {args.stored_method!r}: {len(common)} folds, "
         f"max |difference| {diff.max():.3f} points"
     )
-    peers = stores[stores.method.isin(rows.PEERS)]
-    per_set = peers.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack()
+    # the peers on the folds scanned; sets with every fold of every peer and of the scan
+    scanned = frame[["dataset", "fold"]].drop_duplicates()
+    peers = stores[stores.method.isin(rows.PEERS)].merge(scanned, on=["dataset", "fold"])
+    n_peers = peers.groupby("dataset").size()
     folds = frame.groupby("dataset").fold.nunique()
-    complete = folds[folds == folds.max()].index
+    complete = folds[(folds == folds.max())].index
+    complete = complete[n_peers.reindex(complete).fillna(0) == folds.max() * len(rows.PEERS)]
+    per_set = peers.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack()
     best = per_set.max(axis=1)[complete]
     means = frame.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack().loc[complete]
     print(f"{len(complete)} sets with {folds.max()} folds")
     for policy in (*POLICIES, "scan: shipped predict"):
         within = int((means[policy] >= best - 1).sum())
         print(
-            f"{policy:24s} mean {means[policy].mean():6.2f}  within 1 point {within}/{len(best)}"
+            f"{policy:34s} mean {means[policy].mean():6.2f}  within 1 point {within}/{len(best)}"
         )
     table = means.assign(best_peer=best).round(1)
     print(table.to_string())
@@ -246,8 +292,12 @@ def main(argv=None):
     c = sub.add_parser("score")
     c.add_argument("--out", required=True)
     c.add_argument("--csv")
+    c.add_argument("--repeats", type=int, nargs="+", help="score these repetitions only")
     c.add_argument("--store", default="benchmarks/results/rows_cpu.csv")
     c.add_argument("--repeats-store", default="benchmarks/results/rows_cpu_repeats.csv")
+    c.add_argument(
+        "--stored-method", default=rows.DEFAULT, help="the stored rows of the scanned code"
+    )
     args = parser.parse_args(argv)
     (scan if args.command == "scan" else score)(args)
 

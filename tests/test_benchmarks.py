@@ -209,8 +209,12 @@ def test_rows_pool_reproduces_the_shipped_ensemble(one_thread):
     assert result["names"][-n_extra:] == [name for name, *_ in pool["EXTRA"]]
     shipped = IWCEClassifier(n_threads=1, random_state=3).fit(Xtr, ytr)
     assert shipped.ensemble_ is not None
+    shipped_names = result["names"][:-n_extra]
     np.testing.assert_allclose(
-        pool["policy_proba"](result, None), shipped.predict_proba(Xte), rtol=1e-5, atol=1e-6
+        pool["policy_proba"](result, shipped_names),
+        shipped.predict_proba(Xte),
+        rtol=1e-5,
+        atol=1e-6,
     )
-    with_extra = pool["policy_proba"](result, ("mlp 1.0",))
+    with_extra = pool["policy_proba"](result, (*shipped_names, "mlp 1.0"))
     np.testing.assert_allclose(with_extra.sum(axis=1), 1.0, rtol=1e-6)
