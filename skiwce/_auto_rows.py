@@ -3,9 +3,7 @@
 ``IWCEClassifier()`` (``max_epochs="auto"``, ``optimizer="auto"``) on a table whose rarest class
 has fewer than ``AUTO_SEARCH_BELOW`` training rows trains the MLP by full-batch L-BFGS, each
 candidate with an L2 penalty and an input encoding (the rows as they are, or with a one-hot
-of per-feature quantile bins, or with spline features appended, or only the ``ceil(sqrt(d))``
-features of the largest ANOVA F statistic, as a forest's ``max_features="sqrt"`` chosen once
-for the whole network instead of per split). Every candidate is
+of per-feature quantile bins, or with spline features appended). Every candidate is
 cross-validated on the training rows (``min(3, rarest)`` stratified folds); the ensemble is
 built from the candidates' out-of-fold probabilities by greedy forward selection with
 replacement (Caruana et al., "Ensemble selection from libraries of models", ICML 2004),
@@ -13,13 +11,10 @@ minimising the class-weighted log-loss, and its members are refitted on all the 
 ``benchmarks/rows.py`` measures it against the peers (``benchmarks/results/rows_cpu.md``).
 """
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import SplineTransformer
 
@@ -28,8 +23,6 @@ AUTO_WEIGHT_DECAYS = (0.01, 0.03, 0.1, 0.3)
 #: The input encodings appended to the rows, and the penalties of their candidates.
 AUTO_ENCODINGS = ("bins", "splines")
 AUTO_ENCODED_WEIGHT_DECAYS = (0.03, 0.1, 0.3)
-#: The penalties of the candidates on the selected features (``"select"``).
-AUTO_SELECTED_WEIGHT_DECAYS = (0.03, 0.1)
 #: Rounds of the greedy ensemble selection (a member's weight is a multiple of 1/15).
 AUTO_ENSEMBLE_ROUNDS = 15
 #: Quantile bins per feature (``"bins"``) and spline knots (``"splines"``).
@@ -80,42 +73,16 @@ class QuantileBins(TransformerMixin, BaseEstimator):
         return np.hstack(blocks)
 
 
-class SelectSqrtF(SelectKBest):
-    """The ``ceil(sqrt(n_features))`` features of the largest ANOVA F statistic
-    (:func:`~sklearn.feature_selection.f_classif`; a constant feature scores lowest).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skiwce._auto_rows import SelectSqrtF
-    >>> X = np.array([[0.0, 5.0, 1.0, 2.0], [0.1, 3.0, 1.0, 7.0], [1.0, 4.0, 1.0, 2.0],
-    ...               [1.1, 6.0, 1.0, 7.0]])
-    >>> SelectSqrtF().fit(X, [0, 0, 1, 1]).get_support().tolist()  # 2 of 4: the classes differ
-    [True, True, False, False]
-    """
-
-    def __init__(self):
-        super().__init__(score_func=f_classif, k=1)
-
-    def fit(self, X, y):
-        self.k = int(np.ceil(np.sqrt(X.shape[1])))
-        with warnings.catch_warnings():  # constant features: F is NaN, they rank last
-            warnings.simplefilter("ignore", (UserWarning, RuntimeWarning))
-            return super().fit(X, y)
-
-
 def make_encoder(encoding):
-    """The transformer of ``encoding`` ("bins", "splines" or "select"), unfitted."""
+    """The transformer of ``encoding`` ("bins" or "splines"), unfitted."""
     if encoding == "bins":
         return QuantileBins()
-    if encoding == "select":
-        return SelectSqrtF()
     return SplineTransformer(n_knots=N_KNOTS, degree=2, knots="quantile")
 
 
 def candidates(sparse):
-    """The candidates, ``{"encoding": None | "bins" | "splines" | "select", "weight_decay":
-    w}``: the encodings only for dense rows (bins and splines would make sparse rows dense)."""
+    """The candidates, ``{"encoding": None | "bins" | "splines", "weight_decay": w}``: the
+    encodings only for dense rows (they would make sparse rows dense)."""
     out = [{"encoding": None, "weight_decay": w} for w in AUTO_WEIGHT_DECAYS]
     if not sparse:
         out += [
@@ -123,14 +90,12 @@ def candidates(sparse):
             for e in AUTO_ENCODINGS
             for w in AUTO_ENCODED_WEIGHT_DECAYS
         ]
-        out += [{"encoding": "select", "weight_decay": w} for w in AUTO_SELECTED_WEIGHT_DECAYS]
     return out
 
 
 class Member:
     """One candidate: its encoder (or None) and its network (an IWCEClassifier with an int
-    ``max_epochs``, so it never searches itself), fitted on the encoded rows (the rows with
-    the encoding appended, or for ``"select"`` the selected features only)."""
+    ``max_epochs``, so it never searches itself), fitted on the encoded rows."""
 
     def __init__(self, encoding, estimator):
         self.encoding = encoding
@@ -140,12 +105,10 @@ class Member:
         if self.encoder_ is None:
             return X
         X = X.toarray() if sp.issparse(X) else X  # sparse rows after a dense fit
-        if self.encoding == "select":
-            return self.encoder_.transform(X).astype(np.float32)
         return np.hstack([X, self.encoder_.transform(X)]).astype(np.float32)
 
     def fit(self, X, y, sample_weight=None):
-        self.encoder_ = None if self.encoding is None else make_encoder(self.encoding).fit(X, y)
+        self.encoder_ = None if self.encoding is None else make_encoder(self.encoding).fit(X)
         self.estimator.fit(self._inputs(X), y, sample_weight=sample_weight)
         return self
 

@@ -17,7 +17,6 @@ from skiwce._auto_rows import (
     AUTO_ENCODED_WEIGHT_DECAYS,
     AUTO_ENCODINGS,
     AUTO_ENSEMBLE_ROUNDS,
-    AUTO_SELECTED_WEIGHT_DECAYS,
     AUTO_WEIGHT_DECAYS,
     QuantileBins,
     candidates,
@@ -66,12 +65,10 @@ def _same_as_grid_search(search, estimator, grid, X, y, atol):
 
 
 def _member(cand, X, y, seed):
-    """One candidate of the ensemble, built by hand: its encoding appended to the rows (or, for
-    "select", in their place), then the MLP solved by L-BFGS with its penalty."""
+    """One candidate of the ensemble, built by hand: its encoding appended to the rows, then
+    the MLP solved by L-BFGS with its penalty."""
     columns = [FunctionTransformer()]
-    if cand["encoding"] == "select":
-        columns = [make_encoder("select")]
-    elif cand["encoding"] is not None:
+    if cand["encoding"] is not None:
         columns.append(make_encoder(cand["encoding"]))
     clf = IWCEClassifier(
         **_kw(
@@ -94,7 +91,7 @@ def test_auto_ensemble_is_what_its_out_of_fold_scores_choose(rare):
     assert search["params"] == grid
     assert len(grid) == len(AUTO_WEIGHT_DECAYS) + len(AUTO_ENCODINGS) * len(
         AUTO_ENCODED_WEIGHT_DECAYS
-    ) + len(AUTO_SELECTED_WEIGHT_DECAYS)
+    )
     # GridSearchCV's layout: the same keys (and the ensemble's weights), the same types
     reference = GridSearchCV(
         LogisticRegression(), {"C": [1.0, 2.0], "tol": [1e-4]}, cv=3, scoring="neg_log_loss"
@@ -110,7 +107,7 @@ def test_auto_ensemble_is_what_its_out_of_fold_scores_choose(rare):
     seed = fit_seeds(0)[2]
     folds = list(StratifiedKFold(3, shuffle=True, random_state=seed).split(X, y))
     balanced = compute_sample_weight("balanced", y)
-    for k in (0, 5, 8, 10):  # one candidate of each encoding (all twelve: 36 fits)
+    for k in (0, 5, 8):  # one candidate of each encoding (all ten: 30 fits)
         for f, (train, test) in enumerate(folds):
             proba = _member(grid[k], X[train], y[train], seed)
             proba = proba.predict_proba(X[test].astype(np.float32))
@@ -136,18 +133,6 @@ def test_auto_ensemble_is_what_its_out_of_fold_scores_choose(rare):
     assert isinstance(clf.net_.optimizer_, LBFGS)  # the heaviest member's network
     assert clf.net_.batch_size == len(y)  # full batch
     assert clf.optimizer == "auto" and clf.optimizer_params is None
-
-
-def test_select_sqrt_f_keeps_the_largest_f_and_ranks_constant_features_last():
-    rng = np.random.default_rng(0)
-    y = np.repeat([0, 1], 20)
-    X = rng.normal(size=(40, 9))
-    X[:, 4] += 3.0 * y  # the one informative feature
-    X[:, 7] = 1.0  # constant: F is undefined (no warning escapes, it is never kept first)
-    support = make_encoder("select").fit(X, y).get_support()
-    assert support.sum() == 3  # ceil(sqrt(9))
-    assert support[4] and not support[7]
-    assert make_encoder("select").fit(X[:, :2], y).get_support().sum() == 2  # ceil(sqrt(2))
 
 
 def test_greedy_ensemble_selection():
