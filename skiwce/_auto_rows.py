@@ -122,7 +122,13 @@ class Member:
 
 
 def weighted_log_loss(y, proba, row_weights):
-    """Mean of ``-log proba[i, y_i]`` weighted by ``row_weights``."""
+    """Mean of ``-log proba[i, y_i]`` weighted by ``row_weights``.
+
+    scikit-learn's ``log_loss(y, proba, sample_weight=row_weights, labels=...)`` up to its
+    clipping (it chose the same ensembles on all 177 folds of ``benchmarks/rows_pool.py``'s
+    scan), but its input checks make the 150 calls of a selection about 70 times slower
+    (medians of 5 interleaved runs on 1 232 rows: 0.48 s against 0.007 s, about 4 % of a
+    default fit)."""
     picked = np.clip(proba[np.arange(len(y)), y], 1e-12, None)
     return float(-np.sum(row_weights * np.log(picked)) / np.sum(row_weights))
 
