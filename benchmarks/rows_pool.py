@@ -127,6 +127,9 @@ def _scan_ensemble(captured, previous=None):
     def fit_ensemble(make_estimator, X, y, sample_weight, row_weights, seed):
         from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
 
+        if sample_weight is not None:  # rows.py never passes any; this stand-in ignores them
+            raise ValueError("the pool scan does not support sample_weight")
+
         grid = pool(sp.issparse(X))
         n_classes = int(y.max()) + 1
         rarest = int(np.bincount(y, minlength=n_classes).min())
