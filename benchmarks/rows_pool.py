@@ -64,21 +64,25 @@ EXTRA = (
     ("select 0.03", "select", 0.03, None),
     ("select 0.1", "select", 0.1, None),
 )
-#: The shipped pool (skiwce/_auto_rows.py), by name.
-BASE10 = (
-    *(f"raw {w}" for w in (0.01, 0.03, 0.1, 0.3)),
-    *(f"{e} {w}" for e in ("bins", "splines") for w in (0.03, 0.1, 0.3)),
-)
+
+
+def _name(cand):
+    """A shipped candidate's name in the scan, e.g. "raw 0.01", "bins 0.1"."""
+    return f"{cand['encoding'] or 'raw'} {cand['weight_decay']}"
+
+
+#: The shipped pool (skiwce/_auto_rows.py, dense rows), by name.
+SHIPPED = tuple(_name(cand) for cand in _auto_rows.candidates(sparse=False))
 SELECT = ("select 0.03", "select 0.1")
 LINEAR = ("linear 0.003", "linear 0.03")
 #: policy -> the candidates it selects from, in the shipped order (ties: the first).
 POLICIES = {
-    "shipped (10 candidates)": BASE10,
-    "+ linear": BASE10 + LINEAR,
-    "+ mlp 1.0": (*BASE10, "mlp 1.0"),
-    "+ linear + mlp 1.0": (*BASE10, *LINEAR, "mlp 1.0"),
-    "+ select": BASE10 + SELECT,
-    "+ select + linear": BASE10 + SELECT + LINEAR,
+    f"shipped ({len(SHIPPED)} candidates)": SHIPPED,
+    "+ linear": SHIPPED + LINEAR,
+    "+ mlp 1.0": (*SHIPPED, "mlp 1.0"),
+    "+ linear + mlp 1.0": (*SHIPPED, *LINEAR, "mlp 1.0"),
+    "+ select": SHIPPED + SELECT,
+    "+ select + linear": SHIPPED + SELECT + LINEAR,
 }
 
 
@@ -112,10 +116,9 @@ class Stored:
 
 def pool(sparse):
     """The shipped candidates (named), then the extra ones."""
-    out = []
-    for cand in _auto_rows.candidates(sparse):
-        enc = cand["encoding"] or "raw"
-        out.append((f"{enc} {cand['weight_decay']}", cand["encoding"], cand["weight_decay"], None))
+    out = [
+        (_name(c), c["encoding"], c["weight_decay"], None) for c in _auto_rows.candidates(sparse)
+    ]
     return out + list(EXTRA)
 
 
@@ -125,19 +128,12 @@ def _scan_ensemble(captured, previous=None):
     returns the shipped selection (so ``predict`` is the shipped prediction)."""
 
     def fit_ensemble(make_estimator, X, y, sample_weight, row_weights, seed):
-        from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
-
         if sample_weight is not None:  # rows.py never passes any; this stand-in ignores them
             raise ValueError("the pool scan does not support sample_weight")
 
         grid = pool(sp.issparse(X))
         n_classes = int(y.max()) + 1
-        rarest = int(np.bincount(y, minlength=n_classes).min())
-        folds = list(
-            StratifiedKFold(min(3, rarest), shuffle=True, random_state=seed).split(
-                np.zeros(len(y)), y
-            )
-        )
+        folds = _auto_rows.inner_folds(y, seed)
 
         def member(cand):
             _, encoding, weight_decay, hidden = cand
@@ -275,8 +271,7 @@ def score(args):
     frame = pd.DataFrame(records)
     if args.repeats is not None:
         frame = frame[(frame.fold // rows.N_FOLDS).isin(args.repeats)]
-    stores = pd.concat([pd.read_csv(p) for p in (args.store, args.repeats_store)])
-    stores = stores.drop_duplicates(["dataset", "fold", "method"], keep="last")
+    stores = rows._load_frame([args.store, args.repeats_store])
     stored = stores[stores.method == args.stored_method]
     stored = stored.set_index(["dataset", "fold"]).balanced_accuracy
     mine = frame[frame.method == "scan: shipped predict"]
@@ -294,65 +289,58 @@ def score(args):
     folds = frame.groupby("dataset").fold.nunique()
     complete = folds[(folds == folds.max())].index
     complete = complete[n_peers.reindex(complete).fillna(0) == folds.max() * len(rows.PEERS)]
-    per_set = peers.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack()
-    best = per_set.max(axis=1)[complete]
-    means = frame.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack().loc[complete]
+    means = pd.concat([peers, frame]).groupby(["dataset", "method"]).balanced_accuracy.mean()
+    means = means.unstack().loc[complete]
     print(f"{len(complete)} sets with {folds.max()} folds")
-    for policy in (*POLICIES, "scan: shipped predict"):
-        within = int((means[policy] >= best - 1).sum())
-        print(
-            f"{policy:34s} mean {means[policy].mean():6.2f}  within 1 point {within}/{len(best)}"
-        )
-    table = means.assign(best_peer=best).round(1)
-    print(table.to_string())
+    best = _summary(means, (*POLICIES, "scan: shipped predict"))
+    print(means[frame.method.unique()].assign(best_peer=best).round(1).to_string())
     if args.heldout:
         _heldout(args.heldout, stores, frame)
     if args.csv:
         out = frame.assign(fit_seconds=np.nan)
         if args.heldout:
             out = pd.concat([out, _heldout_rows(args.heldout)])
-        cols = ["dataset", "fold", "method", "balanced_accuracy", "fit_seconds"]
-        out[cols].round(3).to_csv(args.csv, index=False, lineterminator="\n")
+        out[_COLUMNS].round(3).to_csv(args.csv, index=False, lineterminator="\n")
 
 
 HELDOUT = "+ select, as the default (rows.py at c8285b6)"
+_COLUMNS = ["dataset", "fold", "method", "balanced_accuracy", "fit_seconds"]
+
+
+def _summary(means, methods, prefix=""):
+    """Print each method's mean over the sets (rows of ``means``) and its count of sets within
+    ``rows.LEVEL`` of the best peer; return the best peer per set."""
+    best = means[list(rows.PEERS)].max(axis=1)
+    for m in methods:
+        within = int((means[m] >= best - rows.LEVEL).sum())
+        print(f"{prefix}{m:34s} mean {means[m].mean():6.2f}  within 1 point {within}/{len(best)}")
+    return best
 
 
 def _heldout_rows(paths):
-    rows_ = pd.concat([pd.read_csv(p) for p in paths]).assign(method=HELDOUT)
-    return rows_[["dataset", "fold", "method", "balanced_accuracy", "fit_seconds"]]
+    return rows._load_frame(paths).assign(method=HELDOUT)[_COLUMNS]
 
 
 def _heldout(paths, stores, frame):
     """The candidate default run by ``rows.py`` (``paths``: its stores, the method "IWCE
     defaults" of the candidate code) against the stored defaults and the peers, per
-    repetition, then over all repetitions with the scan's policy for the ones it lacks."""
+    repetition, then over all repetitions with the scan's policy for the folds rows.py did
+    not run (the same fits)."""
     cand = _heldout_rows(paths)
     print(f"\n{HELDOUT}: {len(cand)} folds run by rows.py")
-    keys = cand[["dataset", "fold"]].drop_duplicates()
-    base = stores[stores.method.isin([*rows.PEERS, rows.DEFAULT])]
-    both = pd.concat([base.merge(keys), cand]).assign(rep=lambda f: f.fold // rows.N_FOLDS)
-    for rep, part in both.groupby("rep"):
+    stored = stores[stores.method.isin([*rows.PEERS, rows.DEFAULT])]
+    both = pd.concat([stored.merge(cand[["dataset", "fold"]]), cand])
+    for rep, part in both.groupby(both.fold // rows.N_FOLDS):
         means = part.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack().dropna()
-        best = means[list(rows.PEERS)].max(axis=1)
-        line = ", ".join(
-            f"{m} {means[m].mean():.2f} ({int((means[m] >= best - 1).sum())} within 1 point)"
-            for m in (rows.DEFAULT, HELDOUT)
-        )
-        print(f"repetition {rep} ({len(means)} sets): {line}")
+        _summary(means, (rows.DEFAULT, HELDOUT), prefix=f"repetition {rep}: ")
     seconds = both.groupby("method").fit_seconds.mean()
     print(f"mean fit seconds: {seconds[rows.DEFAULT]:.2f} and {seconds[HELDOUT]:.2f}")
-    # all repetitions: the scan's "+ select" where rows.py did not run (the same fits)
-    scan = frame[frame.method == "+ select"].merge(keys, how="left", indicator=True)
-    scan = scan[scan["_merge"] == "left_only"].drop(columns="_merge").assign(method=HELDOUT)
-    every = pd.concat([stores[stores.method.isin([*rows.PEERS, rows.DEFAULT])], cand, scan])
-    folds = pd.concat([keys, scan[["dataset", "fold"]]])
-    means = every.merge(folds).groupby(["dataset", "method"]).balanced_accuracy.mean().unstack()
-    means = means.dropna()
-    best = means[list(rows.PEERS)].max(axis=1)
-    for m in (rows.DEFAULT, HELDOUT, "BalancedRandomForest (300)"):
-        within = int((means[m] >= best - 1).sum())
-        print(f"all repetitions, {m}: {means[m].mean():.2f}, within 1 point {within}/{len(means)}")
+    scan = frame[frame.method == "+ select"].assign(method=HELDOUT)
+    ours = pd.concat([cand, scan]).drop_duplicates(["dataset", "fold"])  # rows.py's first
+    every = pd.concat([stored.merge(ours[["dataset", "fold"]]), ours])
+    means = every.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack().dropna()
+    methods = (rows.DEFAULT, HELDOUT, "BalancedRandomForest (300)")
+    best = _summary(means, methods, prefix="all repetitions: ")
     table = means[[rows.DEFAULT, HELDOUT]].assign(best_peer=best)
     print(table.assign(delta=table[HELDOUT] - table[rows.DEFAULT]).round(1).to_string())
 

@@ -158,6 +158,14 @@ def greedy_ensemble(oof, y, row_weights, rounds=AUTO_ENSEMBLE_ROUNDS):
     return counts / rounds
 
 
+def inner_folds(y, seed):
+    """The candidates' cross-validation: ``(train, test)`` index pairs of ``min(3, rarest)``
+    stratified folds of the class indices ``y``."""
+    rarest = int(np.bincount(y).min())
+    cv = StratifiedKFold(min(3, rarest), shuffle=True, random_state=seed)
+    return list(cv.split(np.zeros(len(y)), y))
+
+
 def fit_ensemble(make_estimator, X, y, sample_weight, row_weights, seed):
     """Cross-validate the candidates, select the ensemble, refit its members.
 
@@ -169,10 +177,7 @@ def fit_ensemble(make_estimator, X, y, sample_weight, row_weights, seed):
     """
     grid = candidates(sp.issparse(X))
     n_classes = int(y.max()) + 1
-    rarest = int(np.bincount(y, minlength=n_classes).min())
-    folds = list(
-        StratifiedKFold(min(3, rarest), shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
-    )
+    folds = inner_folds(y, seed)
     oof = [np.zeros((len(y), n_classes)) for _ in grid]
     scores = np.zeros((len(grid), len(folds)))
     sw = (lambda idx: None) if sample_weight is None else (lambda idx: sample_weight[idx])
