@@ -23,6 +23,8 @@ AUTO_WEIGHT_DECAYS = (0.01, 0.03, 0.1, 0.3)
 #: The input encodings appended to the rows, and the penalties of their candidates.
 AUTO_ENCODINGS = ("bins", "splines")
 AUTO_ENCODED_WEIGHT_DECAYS = (0.03, 0.1, 0.3)
+#: Inner cross-validation folds at most (fewer where the rarest class has fewer rows).
+AUTO_INNER_FOLDS = 3
 #: Rounds of the greedy ensemble selection (a member's weight is a multiple of 1/15).
 AUTO_ENSEMBLE_ROUNDS = 15
 #: Quantile bins per feature (``"bins"``) and spline knots (``"splines"``).
@@ -159,10 +161,10 @@ def greedy_ensemble(oof, y, row_weights, rounds=AUTO_ENSEMBLE_ROUNDS):
 
 
 def inner_folds(y, seed):
-    """The candidates' cross-validation: ``(train, test)`` index pairs of ``min(3, rarest)``
-    stratified folds of the class indices ``y``."""
+    """The candidates' cross-validation: ``(train, test)`` index pairs of
+    ``min(AUTO_INNER_FOLDS, rarest)`` stratified folds of the class indices ``y``."""
     rarest = int(np.bincount(y).min())
-    cv = StratifiedKFold(min(3, rarest), shuffle=True, random_state=seed)
+    cv = StratifiedKFold(min(AUTO_INNER_FOLDS, rarest), shuffle=True, random_state=seed)
     return list(cv.split(np.zeros(len(y)), y))
 
 

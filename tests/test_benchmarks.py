@@ -218,3 +218,30 @@ def test_rows_pool_reproduces_the_shipped_ensemble(one_thread):
     )
     with_extra = pool["policy_proba"](result, (*shipped_names, "mlp 1.0"))
     np.testing.assert_allclose(with_extra.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_rows_bag_reproduces_the_shipped_ensemble(one_thread):
+    """The bagging scan's "shipped" policy is the shipped fit; its other members are the
+    chosen candidates' inner-fold models and refits that really use other seeds."""
+    from sklearn.datasets import make_classification
+
+    from skiwce import IWCEClassifier
+
+    bag = script("rows_bag.py")
+    X, y = make_classification(90, 5, n_informative=3, weights=[0.85], flip_y=0, random_state=0)
+    X = X.astype(np.float32)
+    Xtr, ytr, Xte, yte = X[:60], y[:60], X[60:], y[60:]
+    result = bag["fit_bag"](Xtr, ytr, Xte, yte, seed=3)
+    shipped = IWCEClassifier(n_threads=1, random_state=3).fit(Xtr, ytr)
+    assert shipped.ensemble_ is not None
+    assert np.allclose(result["weights"], [w for w, _ in shipped.ensemble_])
+    np.testing.assert_allclose(
+        bag["policy_proba"](result, "shipped"), shipped.predict_proba(Xte), rtol=1e-5, atol=1e-6
+    )
+    n_inner = min(3, int(np.bincount(ytr).min()))
+    for refits, folds in zip(result["refits"], result["folds"], strict=True):
+        assert len(refits) == bag["N_SEEDS"] and len(folds) == n_inner
+        assert not np.allclose(refits[0], refits[1])  # another seed, another fit
+    for policy in bag["POLICIES"]:
+        np.testing.assert_allclose(bag["policy_proba"](result, policy).sum(axis=1), 1.0, rtol=1e-5)
