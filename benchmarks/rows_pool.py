@@ -26,10 +26,16 @@ Usage::
         --csv benchmarks/results/rows_pool_cpu.csv \\
         --stored-method "IWCE defaults"
 
-``score`` prints per policy the mean balanced accuracy over the sets' means and the count of
-sets within 1 point of the best peer on the same folds (the bar of issue 19), and writes the
-per-fold scores. A scan made by an older version of the shipped pool is extended, not redone:
-``scan`` fits only the candidates a stored fold lacks.
+    python benchmarks/rows_pool.py rules --out /tmp/pool --repeats 0 \\
+        --csv benchmarks/results/rows_pool_rules_cpu.csv
+
+``rules`` scores other selection rules on the shipped candidates of a stored scan (``RULES``:
+the greedy selection by the balanced Brier score, the single best candidate, their uniform
+mean, and a fixed blend chosen across tables, leaving the scored table out, alone or as the
+greedy selection's first rounds). ``score`` prints per policy the mean balanced accuracy over
+the sets' means and the count of sets within 1 point of the best peer on the same folds (the
+bar of issue 19), and writes the per-fold scores. A scan made by an older version of the
+shipped pool is extended, not redone: ``scan`` fits only the candidates a stored fold lacks.
 """
 
 import argparse
@@ -246,6 +252,138 @@ def policy_proba(d, names):
     return sum(w * d["test"][k] for w, k in zip(weights, keep, strict=True) if w > 0)
 
 
+def _balanced_accuracy(y, proba):
+    """``balanced_accuracy_score(y, proba.argmax(1))`` in percent, for the many evaluations
+    of the portfolio search (classes absent from ``y`` are left out, as scikit-learn does)."""
+    pred = proba.argmax(1)
+    recalls = [np.mean(pred[y == c] == c) for c in np.unique(y)]
+    return 100 * float(np.mean(recalls))
+
+
+def _balanced_brier(y, proba, row_weights):
+    """The Brier score (squared error of the probability vector) weighted by ``row_weights``."""
+    target = np.eye(proba.shape[1])[y]
+    return float(np.sum(row_weights * ((proba - target) ** 2).sum(1)) / np.sum(row_weights))
+
+
+def _greedy(oof, y, row_weights, loss, rounds=_auto_rows.AUTO_ENSEMBLE_ROUNDS, prior=None):
+    """The shipped greedy selection with another ``loss`` and, optionally, ``prior`` counts of
+    each candidate taken before the first round."""
+    counts = np.zeros(len(oof)) if prior is None else np.asarray(prior, dtype=float).copy()
+    total = sum(c * p for c, p in zip(counts, oof, strict=True)) + np.zeros_like(oof[0])
+    for _ in range(rounds):
+        n = counts.sum() + 1
+        losses = [loss(y, (total + p) / n, row_weights) for p in oof]
+        best = int(np.argmin(losses))
+        counts[best] += 1
+        total = total + oof[best]
+    return counts / counts.sum()
+
+
+#: Portfolio rounds: a fixed blend of the candidates in multiples of 1/6.
+PORTFOLIO_ROUNDS = 6
+
+
+def portfolio(folds, rounds=PORTFOLIO_ROUNDS):
+    """A fixed blend of the shipped candidates chosen across tables: greedy forward selection
+    with replacement maximising the mean over the sets of the blend's mean balanced accuracy
+    on their outer test folds. ``folds``: ``{set: [(yte, [test proba per candidate]), ...]}``."""
+
+    def value(weights):
+        per_set = [
+            np.mean(
+                [_balanced_accuracy(yte, np.tensordot(weights, test, 1)) for yte, test in parts]
+            )
+            for parts in folds.values()
+        ]
+        return np.mean(per_set)
+
+    counts = np.zeros(len(SHIPPED))
+    for _ in range(rounds):
+        trials = counts + np.eye(len(SHIPPED))
+        gains = [value(trial / trial.sum()) for trial in trials]
+        counts[int(np.argmax(gains))] += 1
+    return counts / counts.sum()
+
+
+#: Selection rules over the shipped candidates (``rules`` scores them); the shipped rule first.
+RULES = (
+    "greedy, balanced log-loss (shipped)",
+    "greedy, balanced Brier score",
+    "single best, balanced log-loss",
+    "uniform mean",
+    "portfolio of the other sets",
+    "portfolio of the other sets, then greedy",
+)
+
+
+def rule_weights(d, rule, prior=None):
+    """The weights of the shipped candidates (in ``SHIPPED`` order) that ``rule`` gives on
+    one stored fold; ``prior`` is the fold's set's portfolio (the portfolio rules only)."""
+    keep = [d["names"].index(name) for name in SHIPPED]
+    oof, y, w = [d["oof"][k] for k in keep], d["y"], d["row_weights"]
+    if rule == RULES[0]:
+        return _auto_rows.greedy_ensemble(oof, y, w)
+    if rule == RULES[1]:
+        return _greedy(oof, y, w, _balanced_brier)
+    if rule == RULES[2]:
+        losses = [_auto_rows.weighted_log_loss(y, p, w) for p in oof]
+        return np.eye(len(oof))[int(np.argmin(losses))]
+    if rule == RULES[3]:
+        return np.full(len(oof), 1 / len(oof))
+    if rule == RULES[4]:
+        return prior
+    # the portfolio's blend counted as rounds already taken, then the shipped rounds
+    return _greedy(oof, y, w, _auto_rows.weighted_log_loss, prior=prior * PORTFOLIO_ROUNDS)
+
+
+def rules(args):
+    """Score ``RULES`` on the stored folds of the repetitions ``args.repeats`` whose scan is
+    complete; the portfolios leave the set they are applied to out (chosen on the other
+    sets' folds of the same repetitions)."""
+    stored = {}
+    for path in sorted(Path(args.out).glob("*.pkl")):
+        name, fold = path.stem.split("__")
+        if int(fold) // rows.N_FOLDS in args.repeats:
+            with path.open("rb") as fh:
+                stored[name, int(fold)] = pickle.load(fh)
+    keep = lambda d: [d["names"].index(name) for name in SHIPPED]  # noqa: E731
+    folds = {}
+    for (name, _), d in stored.items():
+        if "oof" in d:
+            folds.setdefault(name, []).append((d["yte"], [d["test"][k] for k in keep(d)]))
+    priors = {}
+    for name in sorted(folds):
+        priors[name] = portfolio({n: f for n, f in folds.items() if n != name})
+        blend = {
+            n: round(float(v), 2) for n, v in zip(SHIPPED, priors[name], strict=True) if v > 0
+        }
+        print(f"portfolio without {name}: {blend}", flush=True)
+    records = []
+    for (name, fold), d in stored.items():
+        for rule in RULES:
+            if "oof" in d:
+                w = rule_weights(d, rule, priors[name])
+                proba = sum(wk * d["test"][k] for wk, k in zip(w, keep(d), strict=True))
+                bacc = 100 * balanced_accuracy_score(d["yte"], proba.argmax(1))
+            else:
+                bacc = d["shipped"]
+            records.append(dict(dataset=name, fold=fold, method=rule, balanced_accuracy=bacc))
+    frame = pd.DataFrame(records)
+    stores = rows._load_frame([args.store, args.repeats_store])
+    peers = stores[stores.method.isin(rows.PEERS)].merge(
+        frame[["dataset", "fold"]].drop_duplicates()
+    )
+    means = pd.concat([peers, frame]).groupby(["dataset", "method"]).balanced_accuracy.mean()
+    means = means.unstack().dropna()
+    print(f"{len(means)} sets, repetitions {args.repeats}")
+    best = _summary(means, RULES)
+    print(means[list(RULES)].sub(best, axis=0).round(1).to_string())
+    if args.csv:
+        out = frame.assign(fit_seconds=np.nan)
+        out[_COLUMNS].round(3).to_csv(args.csv, index=False, lineterminator="\n")
+
+
 def score(args):
     records = []
     for path in sorted(Path(args.out).glob("*.pkl")):
@@ -363,8 +501,14 @@ def main(argv=None):
     c.add_argument(
         "--stored-method", default=rows.DEFAULT, help="the stored rows of the scanned code"
     )
+    r = sub.add_parser("rules")
+    r.add_argument("--out", required=True)
+    r.add_argument("--csv")
+    r.add_argument("--repeats", type=int, nargs="+", default=[0])
+    r.add_argument("--store", default="benchmarks/results/rows_cpu.csv")
+    r.add_argument("--repeats-store", default="benchmarks/results/rows_cpu_repeats.csv")
     args = parser.parse_args(argv)
-    (scan if args.command == "scan" else score)(args)
+    {"scan": scan, "score": score, "rules": rules}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -218,6 +218,19 @@ def test_rows_pool_reproduces_the_shipped_ensemble(one_thread):
     )
     with_extra = pool["policy_proba"](result, (*shipped_names, "mlp 1.0"))
     np.testing.assert_allclose(with_extra.sum(axis=1), 1.0, rtol=1e-6)
+    # the selection rules: the shipped one is the fit's, each gives weights that sum to 1
+    n = len(pool["SHIPPED"])
+    test = [result["test"][result["names"].index(name)] for name in pool["SHIPPED"]]
+    prior = pool["portfolio"]({"a": [(yte, test)]})
+    best = np.argmax([pool["_balanced_accuracy"](yte, t) for t in test])
+    assert prior.shape == (n,) and prior[best] > 0 and np.isclose(prior.sum(), 1.0)
+    for rule in pool["RULES"]:
+        weights = pool["rule_weights"](result, rule, prior)
+        assert weights.shape == (n,) and np.isclose(weights.sum(), 1.0)
+    fitted = pool["rule_weights"](result, pool["RULES"][0])
+    np.testing.assert_allclose(
+        np.tensordot(fitted, test, 1), shipped.predict_proba(Xte), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.slow
