@@ -31,11 +31,13 @@ Usage::
 
 ``rules`` scores other selection rules on the shipped candidates of a stored scan (``RULES``:
 the greedy selection by the balanced Brier score, the single best candidate, their uniform
-mean, and a fixed blend chosen across tables, leaving the scored table out, alone or as the
-greedy selection's first rounds). ``score`` prints per policy the mean balanced accuracy over
-the sets' means and the count of sets within 1 point of the best peer on the same folds (the
-bar of issue 19), and writes the per-fold scores. A scan made by an older version of the
-shipped pool is extended, not redone: ``scan`` fits only the candidates a stored fold lacks.
+mean, a fixed blend chosen across tables, leaving the scored table out, alone or as the
+greedy selection's first rounds, and the greedy selection on candidates each scaled by the
+temperature that fits its out-of-fold probabilities). ``score`` prints per policy the mean
+balanced accuracy over the sets' means and the count of sets within 1 point of the best peer
+on the same folds (the bar of issue 19), and writes the per-fold scores. A scan made by an
+older version of the shipped pool is extended, not redone: ``scan`` fits only the candidates
+a stored fold lacks.
 """
 
 import argparse
@@ -49,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.optimize import minimize_scalar
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.metrics import balanced_accuracy_score
 from threadpoolctl import threadpool_limits
@@ -314,7 +317,40 @@ RULES = (
     "uniform mean",
     "portfolio of the other sets",
     "portfolio of the other sets, then greedy",
+    "greedy on temperature-scaled candidates",
 )
+
+
+def _temperature(proba, t):
+    logits = np.log(np.clip(proba, 1e-12, None)) / t
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _scaled(probas, oof, y, row_weights):
+    """``probas`` of each candidate scaled by the temperature that minimises the weighted
+    log-loss of its out-of-fold probabilities ``oof`` (searched on a log scale, 1/20 to 20)."""
+    out = []
+    for p, o in zip(probas, oof, strict=True):
+        fit = minimize_scalar(
+            lambda lt, o=o: _auto_rows.weighted_log_loss(
+                y, _temperature(o, np.exp(lt)), row_weights
+            ),
+            bounds=(-3, 3),
+            method="bounded",
+        )
+        out.append(_temperature(p, np.exp(fit.x)))
+    return out
+
+
+def rule_proba(d, rule, prior=None):
+    """A rule's test probabilities on one stored fold."""
+    keep = [d["names"].index(name) for name in SHIPPED]
+    test = [d["test"][k] for k in keep]
+    if rule == RULES[6]:
+        test = _scaled(test, [d["oof"][k] for k in keep], d["y"], d["row_weights"])
+    return np.tensordot(rule_weights(d, rule, prior), test, 1)
+
 
 #: Not a rule: the per-set best single candidate on the outer test folds (an optimistic bound).
 ORACLE = "best single candidate per set, on the test folds (a bound)"
@@ -336,6 +372,8 @@ def rule_weights(d, rule, prior=None):
         return np.full(len(oof), 1 / len(oof))
     if rule == RULES[4]:
         return prior
+    if rule == RULES[6]:  # the weights only; rule_proba scales the test probabilities too
+        return _auto_rows.greedy_ensemble(_scaled(oof, oof, y, w), y, w)
     # the portfolio's blend counted as rounds already taken, then the shipped rounds
     return _greedy(oof, y, w, _auto_rows.weighted_log_loss, prior=prior * PORTFOLIO_ROUNDS)
 
@@ -366,8 +404,7 @@ def rules(args):
     for (name, fold), d in stored.items():
         for rule in RULES:
             if "oof" in d:
-                w = rule_weights(d, rule, priors[name])
-                proba = sum(wk * d["test"][k] for wk, k in zip(w, keep(d), strict=True))
+                proba = rule_proba(d, rule, priors[name])
                 bacc = 100 * balanced_accuracy_score(d["yte"], proba.argmax(1))
             else:
                 bacc = d["shipped"]
