@@ -29,6 +29,11 @@ Usage::
     python benchmarks/rows_pool.py rules --out /tmp/pool --repeats 0 \\
         --csv benchmarks/results/rows_pool_rules_cpu.csv
 
+    python benchmarks/rows_pool.py compare --candidate r0.csv r1.csv \\
+        --name "5 inner folds" --csv benchmarks/results/rows_inner5_cpu.csv
+
+``compare`` sets a candidate default, run by ``rows.py --repeat R --methods "IWCE defaults"``
+from the candidate code into stores of its own, beside the stored defaults and the peers.
 ``rules`` scores other selection rules on the shipped candidates of a stored scan (``RULES``:
 the greedy selection by the balanced Brier score, the single best candidate, their uniform
 mean, a fixed blend chosen across tables, leaving the scored table out, alone or as the
@@ -539,6 +544,31 @@ def _heldout(paths, stores, frame):
     print(table.assign(delta=table[HELDOUT] - table[rows.DEFAULT]).round(1).to_string())
 
 
+def compare(args):
+    """A candidate default run by ``rows.py`` into its own stores (``args.candidate``, method
+    "IWCE defaults" of the candidate code) against the stored defaults and the peers on the
+    same folds: per repetition, then over the repetitions run, on the sets with every fold."""
+    cand = rows._load_frame(args.candidate).assign(method=args.name)[_COLUMNS]
+    stores = rows._load_frame([args.store, args.repeats_store])
+    stored = stores[stores.method.isin([*rows.PEERS, rows.DEFAULT])]
+    both = pd.concat([stored.merge(cand[["dataset", "fold"]]), cand])
+    counts = both.groupby(["dataset", "method"]).size().unstack()
+    complete = counts.index[(counts == counts.to_numpy().max()).all(axis=1)]
+    both = both[both.dataset.isin(complete)]
+    print(f"{args.name}: {len(cand)} folds run by rows.py, {len(complete)} sets with every fold")
+    for rep, part in both.groupby(both.fold // rows.N_FOLDS):
+        means = part.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack()
+        _summary(means, (rows.DEFAULT, args.name), prefix=f"repetition {rep}: ")
+    means = both.groupby(["dataset", "method"]).balanced_accuracy.mean().unstack()
+    best = _summary(means, (rows.DEFAULT, args.name), prefix="the repetitions run: ")
+    seconds = both.groupby("method").fit_seconds.mean()
+    print(f"mean fit seconds: {seconds[rows.DEFAULT]:.2f} and {seconds[args.name]:.2f}")
+    table = means[[rows.DEFAULT, args.name]].sub(best, axis=0).assign(best_peer=best)
+    print(table.assign(delta=means[args.name] - means[rows.DEFAULT]).round(1).to_string())
+    if args.csv:
+        cand.round(3).to_csv(args.csv, index=False, lineterminator="\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -563,8 +593,14 @@ def main(argv=None):
     r.add_argument("--repeats", type=int, nargs="+", default=[0])
     r.add_argument("--store", default="benchmarks/results/rows_cpu.csv")
     r.add_argument("--repeats-store", default="benchmarks/results/rows_cpu_repeats.csv")
+    m = sub.add_parser("compare")
+    m.add_argument("--candidate", nargs="+", required=True, help="rows.py stores")
+    m.add_argument("--name", required=True, help="the candidate's name in the output")
+    m.add_argument("--csv", help="the candidate's rows, renamed, for the record")
+    m.add_argument("--store", default="benchmarks/results/rows_cpu.csv")
+    m.add_argument("--repeats-store", default="benchmarks/results/rows_cpu_repeats.csv")
     args = parser.parse_args(argv)
-    {"scan": scan, "score": score, "rules": rules}[args.command](args)
+    {"scan": scan, "score": score, "rules": rules, "compare": compare}[args.command](args)
 
 
 if __name__ == "__main__":
