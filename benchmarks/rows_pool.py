@@ -260,6 +260,11 @@ def policy_proba(d, names):
     return sum(w * d["test"][k] for w, k in zip(weights, keep, strict=True) if w > 0)
 
 
+def _shipped(d):
+    """The indices of the shipped candidates (in ``SHIPPED`` order) in a stored fold."""
+    return [d["names"].index(name) for name in SHIPPED]
+
+
 def _balanced_accuracy(y, proba):
     """``balanced_accuracy_score(y, proba.argmax(1))`` in percent, for the many evaluations
     of the portfolio search (classes absent from ``y`` are left out, as scikit-learn does)."""
@@ -332,11 +337,11 @@ def _temperature(proba, t):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _scaled(probas, oof, y, row_weights):
-    """``probas`` of each candidate scaled by the temperature that minimises the weighted
-    log-loss of its out-of-fold probabilities ``oof`` (searched on a log scale, 1/20 to 20)."""
+def _temperatures(oof, y, row_weights):
+    """Per candidate, the temperature that minimises the weighted log-loss of its out-of-fold
+    probabilities (searched on a log scale, 1/20 to 20)."""
     out = []
-    for p, o in zip(probas, oof, strict=True):
+    for o in oof:
         fit = minimize_scalar(
             lambda lt, o=o: _auto_rows.weighted_log_loss(
                 y, _temperature(o, np.exp(lt)), row_weights
@@ -344,16 +349,17 @@ def _scaled(probas, oof, y, row_weights):
             bounds=(-3, 3),
             method="bounded",
         )
-        out.append(_temperature(p, np.exp(fit.x)))
+        out.append(float(np.exp(fit.x)))
     return out
 
 
 def rule_proba(d, rule, prior=None):
     """A rule's test probabilities on one stored fold."""
-    keep = [d["names"].index(name) for name in SHIPPED]
-    test = [d["test"][k] for k in keep]
+    test = [d["test"][k] for k in _shipped(d)]
     if rule == RULES[6]:
-        test = _scaled(test, [d["oof"][k] for k in keep], d["y"], d["row_weights"])
+        oof = [d["oof"][k] for k in _shipped(d)]
+        temperatures = _temperatures(oof, d["y"], d["row_weights"])
+        test = [_temperature(p, t) for p, t in zip(test, temperatures, strict=True)]
     return np.tensordot(rule_weights(d, rule, prior), test, 1)
 
 
@@ -364,8 +370,7 @@ ORACLE = "best single candidate per set, on the test folds (a bound)"
 def rule_weights(d, rule, prior=None):
     """The weights of the shipped candidates (in ``SHIPPED`` order) that ``rule`` gives on
     one stored fold; ``prior`` is the fold's set's portfolio (the portfolio rules only)."""
-    keep = [d["names"].index(name) for name in SHIPPED]
-    oof, y, w = [d["oof"][k] for k in keep], d["y"], d["row_weights"]
+    oof, y, w = [d["oof"][k] for k in _shipped(d)], d["y"], d["row_weights"]
     if rule == RULES[0]:
         return _auto_rows.greedy_ensemble(oof, y, w)
     if rule == RULES[1]:
@@ -378,7 +383,8 @@ def rule_weights(d, rule, prior=None):
     if rule == RULES[4]:
         return prior
     if rule == RULES[6]:  # the weights only; rule_proba scales the test probabilities too
-        return _auto_rows.greedy_ensemble(_scaled(oof, oof, y, w), y, w)
+        scaled = [_temperature(p, t) for p, t in zip(oof, _temperatures(oof, y, w), strict=True)]
+        return _auto_rows.greedy_ensemble(scaled, y, w)
     # the portfolio's blend counted as rounds already taken, then the shipped rounds
     return _greedy(oof, y, w, _auto_rows.weighted_log_loss, prior=prior * PORTFOLIO_ROUNDS)
 
@@ -393,11 +399,10 @@ def rules(args):
         if int(fold) // rows.N_FOLDS in args.repeats:
             with path.open("rb") as fh:
                 stored[name, int(fold)] = pickle.load(fh)
-    keep = lambda d: [d["names"].index(name) for name in SHIPPED]  # noqa: E731
     folds = {}
     for (name, _), d in stored.items():
         if "oof" in d:
-            folds.setdefault(name, []).append((d["yte"], [d["test"][k] for k in keep(d)]))
+            folds.setdefault(name, []).append((d["yte"], [d["test"][k] for k in _shipped(d)]))
     priors = {}
     for name in sorted(folds):
         priors[name] = portfolio({n: f for n, f in folds.items() if n != name})

@@ -227,9 +227,13 @@ def test_rows_pool_reproduces_the_shipped_ensemble(one_thread):
     for rule in pool["RULES"]:
         weights = pool["rule_weights"](result, rule, prior)
         assert weights.shape == (n,) and np.isclose(weights.sum(), 1.0)
-    fitted = pool["rule_weights"](result, pool["RULES"][0])
+        proba = pool["rule_proba"](result, rule, prior)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(
-        np.tensordot(fitted, test, 1), shipped.predict_proba(Xte), rtol=1e-5, atol=1e-6
+        pool["rule_proba"](result, pool["RULES"][0]),
+        shipped.predict_proba(Xte),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
@@ -239,7 +243,7 @@ def test_rows_bag_reproduces_the_shipped_ensemble(one_thread):
     chosen candidates' inner-fold models and refits that really use other seeds."""
     from sklearn.datasets import make_classification
 
-    from skiwce import IWCEClassifier
+    from skiwce import IWCEClassifier, _auto_rows
 
     bag = script("rows_bag.py")
     X, y = make_classification(90, 5, n_informative=3, weights=[0.85], flip_y=0, random_state=0)
@@ -252,7 +256,7 @@ def test_rows_bag_reproduces_the_shipped_ensemble(one_thread):
     np.testing.assert_allclose(
         bag["policy_proba"](result, "shipped"), shipped.predict_proba(Xte), rtol=1e-5, atol=1e-6
     )
-    n_inner = min(3, int(np.bincount(ytr).min()))
+    n_inner = min(_auto_rows.AUTO_INNER_FOLDS, int(np.bincount(ytr).min()))
     for refits, folds in zip(result["refits"], result["folds"], strict=True):
         assert len(refits) == bag["N_SEEDS"] and len(folds) == n_inner
         assert not np.allclose(refits[0], refits[1])  # another seed, another fit
