@@ -31,25 +31,20 @@ Usage (``$SETS``: the 26 sets of ``rows.py``'s repeated section)::
 """
 
 import argparse
-import os
-import pickle
 import sys
-import warnings
-from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.metrics import balanced_accuracy_score
-from threadpoolctl import threadpool_limits
 
-from skiwce import IWCEClassifier, _auto_rows, _classifier
+from skiwce import _auto_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rows  # noqa: E402 - the benchmark's sets, folds and peers
-import rows_pool  # noqa: E402 - the summary counted as the bar counts
+import rows_pool  # noqa: E402 - the shipped fit, the folds and the summary of the pool scan
 
 #: Refits with other seeds per chosen candidate (the shipped refit is the first).
 N_SEEDS = 3
@@ -105,23 +100,18 @@ def fit_bag(Xtr, ytr, Xte, yte, seed):
     """One outer fold: the shipped fit's balanced accuracy and, where it built an ensemble,
     the test probabilities of every chosen candidate's refits and fold models."""
     captured = {}
-    original = _classifier.fit_ensemble
-    _classifier.fit_ensemble = _scan_ensemble(captured)
-    try:
-        with threadpool_limits(1), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est = IWCEClassifier(n_threads=1, random_state=seed).fit(Xtr, ytr)
-            shipped = 100 * balanced_accuracy_score(yte, est.predict(Xte))
-            Xv = est._validate_X(Xte)
-            out = dict(yte=yte, shipped=shipped)
-            if est.ensemble_ is not None:
-                out.update(
-                    weights=captured["weights"],
-                    refits=[[m.predict_proba(Xv) for m in ms] for ms in captured["refits"]],
-                    folds=[[m.predict_proba(Xv) for m in ms] for ms in captured["folds"]],
-                )
-    finally:
-        _classifier.fit_ensemble = original
+    with rows_pool.shipped_fit(_scan_ensemble(captured), Xtr, ytr, Xte, yte, seed) as (
+        est,
+        shipped,
+        Xv,
+    ):
+        out = dict(yte=yte, shipped=shipped)
+        if est.ensemble_ is not None:
+            out.update(
+                weights=captured["weights"],
+                refits=[[m.predict_proba(Xv) for m in ms] for ms in captured["refits"]],
+                folds=[[m.predict_proba(Xv) for m in ms] for ms in captured["folds"]],
+            )
     return out
 
 
@@ -141,67 +131,33 @@ def policy_proba(d, policy):
     return sum(w * member(k) for k, w in enumerate(d["weights"]))
 
 
-_SETS = None
-
-
 def _task(args):
     name, rep, fold, out = args
     path = Path(out) / f"{name}__{fold}.pkl"
     if path.exists():
         return name, fold, "done"
-    global _SETS  # noqa: PLW0603 - loaded once per worker
-    if _SETS is None:
-        _SETS = rows.datasets()
-    rows.CV_REPEAT = rep  # read when the splits are drawn
-    _, _, _, splits = _SETS[name]
-    Xtr, ytr, Xte, yte = list(splits())[fold - rep * rows.N_FOLDS]
-    classes, ytr = np.unique(ytr, return_inverse=True)
-    yte = np.searchsorted(classes, yte)
-    result = fit_bag(Xtr, ytr, Xte, yte, seed=fold)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(result, fh)
-    os.replace(tmp, path)
+    result = fit_bag(*rows_pool.fold_data(name, rep, fold), seed=fold)
+    rows_pool.save_result(path, result)
     return name, fold, f"{result['shipped']:.1f}"
 
 
 def scan(args):
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    rows.CV_REPEAT = 0
-    names = [n for n in rows.datasets() if n not in rows.KEPT_FIXED]
-    if args.sets:
-        names = [n for n in names if n in args.sets]
-    tasks = [
-        (n, r, r * rows.N_FOLDS + f, args.out)
-        for r in args.repeats
-        for n in names
-        for f in range(rows.N_FOLDS)
-    ]
-    with Pool(args.processes) as workers:
-        for name, fold, msg in workers.imap_unordered(_task, tasks, chunksize=1):
-            print(name, fold, msg, flush=True)
+    rows_pool.run_scan(args, _task)
 
 
 def score(args):
     records = []
-    for path in sorted(Path(args.out).glob("*.pkl")):
-        name, fold = path.stem.split("__")
-        if args.repeats is not None and int(fold) // rows.N_FOLDS not in args.repeats:
-            continue
-        with path.open("rb") as fh:
-            d = pickle.load(fh)
+    for name, fold, d in rows_pool.stored_folds(args.out, args.repeats):
         for policy in POLICIES:
             if "weights" in d:
                 bacc = 100 * balanced_accuracy_score(d["yte"], policy_proba(d, policy).argmax(1))
             else:  # no ensemble on this fold: every policy is the shipped fit
                 bacc = d["shipped"]
-            records.append(
-                dict(dataset=name, fold=int(fold), method=policy, balanced_accuracy=bacc)
-            )
+            records.append(dict(dataset=name, fold=fold, method=policy, balanced_accuracy=bacc))
         records.append(
             dict(
                 dataset=name,
-                fold=int(fold),
+                fold=fold,
                 method="scan: fit's predict",
                 balanced_accuracy=d["shipped"],
             )

@@ -50,6 +50,7 @@ import os
 import pickle
 import sys
 import warnings
+from contextlib import contextmanager
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -185,29 +186,60 @@ def _scan_ensemble(captured, previous=None):
     return fit_ensemble
 
 
+@contextmanager
+def shipped_fit(stand_in, Xtr, ytr, Xte, yte, seed):
+    """``IWCEClassifier(n_threads=1, random_state=seed)`` fitted on one outer fold as
+    ``rows.py`` fits it, with ``stand_in`` as its ensemble step; yields the estimator, its
+    balanced accuracy on the test rows and the validated test rows (one thread, warnings
+    ignored, until the block ends)."""
+    original = _classifier.fit_ensemble
+    _classifier.fit_ensemble = stand_in
+    try:
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = IWCEClassifier(n_threads=1, random_state=seed).fit(Xtr, ytr)
+            shipped = 100 * balanced_accuracy_score(yte, est.predict(Xte))
+            yield est, shipped, est._validate_X(Xte)
+    finally:
+        _classifier.fit_ensemble = original
+
+
 def fit_pool(Xtr, ytr, Xte, yte, seed, previous=None):
     """One outer fold: ``IWCEClassifier(n_threads=1, random_state=seed)`` fitted as the
     benchmark fits it, its ensemble step cross-validating and refitting the whole pool.
     Returns the outer test labels, the shipped fit's balanced accuracy and, where the fit
     built an ensemble, every candidate's out-of-fold and test probabilities."""
     captured = {}
-    original = _classifier.fit_ensemble
-    _classifier.fit_ensemble = _scan_ensemble(captured, previous)
-    try:
-        with threadpool_limits(1), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est = IWCEClassifier(n_threads=1, random_state=seed).fit(Xtr, ytr)
-            shipped = 100 * balanced_accuracy_score(yte, est.predict(Xte))
-            Xv = est._validate_X(Xte)
-            test = [m.predict_proba(Xv) for m in captured.pop("members", [])]
-    finally:
-        _classifier.fit_ensemble = original
+    stand_in = _scan_ensemble(captured, previous)
+    with shipped_fit(stand_in, Xtr, ytr, Xte, yte, seed) as (est, shipped, Xv):
+        test = [m.predict_proba(Xv) for m in captured.pop("members", [])]
     if est.ensemble_ is None:  # the rarest class has enough rows: no ensemble
         return dict(yte=yte, shipped=shipped)
     return dict(yte=yte, shipped=shipped, test=test, **captured)
 
 
 _SETS = None
+
+
+def fold_data(name, rep, fold):
+    """The outer fold ``fold`` (of repetition ``rep``) of the set ``name`` as ``rows.py``
+    draws it: ``(Xtr, ytr, Xte, yte)``, the labels as class indices of the training rows."""
+    global _SETS  # noqa: PLW0603 - loaded once per worker
+    if _SETS is None:
+        _SETS = rows.datasets()
+    rows.CV_REPEAT = rep  # read when the splits are drawn
+    _, _, _, splits = _SETS[name]
+    Xtr, ytr, Xte, yte = list(splits())[fold - rep * rows.N_FOLDS]
+    classes, ytr = np.unique(ytr, return_inverse=True)
+    return Xtr, ytr, Xte, np.searchsorted(classes, yte)
+
+
+def save_result(path, result):
+    """Pickle ``result`` to ``path`` atomically (a stopped scan leaves no half-written fold)."""
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(result, fh)
+    os.replace(tmp, path)
 
 
 def _task(args):
@@ -219,23 +251,15 @@ def _task(args):
             previous = pickle.load(fh)
         if "oof" not in previous or {c[0] for c in pool(False)} <= set(previous["names"]):
             return name, fold, "done"
-    global _SETS  # noqa: PLW0603 - loaded once per worker
-    if _SETS is None:
-        _SETS = rows.datasets()
-    rows.CV_REPEAT = rep  # read when the splits are drawn
-    _, _, _, splits = _SETS[name]
-    Xtr, ytr, Xte, yte = list(splits())[fold - rep * rows.N_FOLDS]
-    classes, ytr = np.unique(ytr, return_inverse=True)
-    yte = np.searchsorted(classes, yte)
-    result = fit_pool(Xtr, ytr, Xte, yte, seed=fold, previous=previous)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(result, fh)
-    os.replace(tmp, path)
+    result = fit_pool(*fold_data(name, rep, fold), seed=fold, previous=previous)
+    save_result(path, result)
     return name, fold, f"{result['shipped']:.1f}"
 
 
-def scan(args):
+def run_scan(args, task):
+    """Run ``task((set, repetition, fold, out))`` on every outer fold of the sets chosen
+    (``args.sets``, default all but the fixed-test ones) and ``args.repeats``, in
+    ``args.processes`` processes, printing what each returns."""
     Path(args.out).mkdir(parents=True, exist_ok=True)
     rows.CV_REPEAT = 0
     names = [n for n in rows.datasets() if n not in rows.KEPT_FIXED]
@@ -248,8 +272,21 @@ def scan(args):
         for f in range(rows.N_FOLDS)
     ]
     with Pool(args.processes) as workers:
-        for name, fold, msg in workers.imap_unordered(_task, tasks, chunksize=1):
+        for name, fold, msg in workers.imap_unordered(task, tasks, chunksize=1):
             print(name, fold, msg, flush=True)
+
+
+def scan(args):
+    run_scan(args, _task)
+
+
+def stored_folds(out, repeats=None):
+    """``(set, fold, result)`` of each stored fold under ``out`` (of ``repeats`` only)."""
+    for path in sorted(Path(out).glob("*.pkl")):
+        name, fold = path.stem.split("__")
+        if repeats is None or int(fold) // rows.N_FOLDS in repeats:
+            with path.open("rb") as fh:
+                yield name, int(fold), pickle.load(fh)
 
 
 def policy_proba(d, names):
@@ -393,12 +430,7 @@ def rules(args):
     """Score ``RULES`` on the stored folds of the repetitions ``args.repeats`` whose scan is
     complete; the portfolios leave the set they are applied to out (chosen on the other
     sets' folds of the same repetitions)."""
-    stored = {}
-    for path in sorted(Path(args.out).glob("*.pkl")):
-        name, fold = path.stem.split("__")
-        if int(fold) // rows.N_FOLDS in args.repeats:
-            with path.open("rb") as fh:
-                stored[name, int(fold)] = pickle.load(fh)
+    stored = {(name, fold): d for name, fold, d in stored_folds(args.out, args.repeats)}
     folds = {}
     for (name, _), d in stored.items():
         if "oof" in d:
@@ -452,29 +484,22 @@ def rules(args):
 
 def score(args):
     records = []
-    for path in sorted(Path(args.out).glob("*.pkl")):
-        name, fold = path.stem.split("__")
-        with path.open("rb") as fh:
-            d = pickle.load(fh)
+    for name, fold, d in stored_folds(args.out, args.repeats):
         for policy, names in POLICIES.items():
             if "oof" in d:
                 bacc = 100 * balanced_accuracy_score(d["yte"], policy_proba(d, names).argmax(1))
             else:  # no ensemble on this fold: every policy is the shipped fit
                 bacc = d["shipped"]
-            records.append(
-                dict(dataset=name, fold=int(fold), method=policy, balanced_accuracy=bacc)
-            )
+            records.append(dict(dataset=name, fold=fold, method=policy, balanced_accuracy=bacc))
         records.append(
             dict(
                 dataset=name,
-                fold=int(fold),
+                fold=fold,
                 method="scan: shipped predict",
                 balanced_accuracy=d["shipped"],
             )
         )
     frame = pd.DataFrame(records)
-    if args.repeats is not None:
-        frame = frame[(frame.fold // rows.N_FOLDS).isin(args.repeats)]
     stores = rows._load_frame([args.store, args.repeats_store])
     stored = stores[stores.method == args.stored_method]
     stored = stored.set_index(["dataset", "fold"]).balanced_accuracy
